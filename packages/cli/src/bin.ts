@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { registerAdminCommands } from './commands/admin.js';
+import { registerClientCommands } from './commands/client.js';
+import { registerDemoCommand } from './commands/demo.js';
+import { fail } from './output.js';
+
+const program = new Command();
+program
+  .name('parley')
+  .description('Parley: direct lines between stations that do not trust each other')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)');
+registerAdminCommands(program);
+registerClientCommands(program);
+registerDemoCommand(program);
+
+program.parseAsync(process.argv).catch(fail);

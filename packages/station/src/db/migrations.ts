@@ -1,0 +1,133 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+
+// One schema for SQLite and PostgreSQL: only types both understand (text, bigint, blob via
+// `bytea`/`blob` chosen by dialect) and constraints both enforce the same way.
+
+type Db = Kysely<unknown>;
+
+function blobType(db: Db) {
+  return isPostgres(db) ? sql`bytea` : sql`blob`;
+}
+
+export function isPostgres(db: Db): boolean {
+  return db.getExecutor().adapter.constructor.name.toLowerCase().includes('postgres');
+}
+
+const migrations: Record<string, Migration> = {
+  '0001_members': {
+    async up(db: Db) {
+      await db.schema
+        .createTable('members')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('handle', 'text', (c) => c.notNull().unique())
+        .addColumn('display_name', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('password_hash', 'text')
+        .addColumn('enroll_secret_hash', 'text')
+        .addColumn('enroll_expires_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('devices')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('member_id', 'text', (c) => c.notNull().references('members.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('sessions')
+        .addColumn('token_hash', 'text', (c) => c.primaryKey())
+        .addColumn('member_id', 'text', (c) => c.notNull().references('members.id'))
+        .addColumn('device_id', 'text', (c) => c.notNull().references('devices.id'))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
+  '0002_lines': {
+    async up(db: Db) {
+      await db.schema
+        .createTable('lines')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('peer_name', 'text', (c) => c.notNull())
+        .addColumn('peer_public_key', blobType(db), (c) => c.notNull())
+        .addColumn('peer_urls', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_pos', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('out_seq', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('out_acked', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('in_seq', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('peer_sent_seq', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_contact_at', 'bigint')
+        .execute();
+      await db.schema
+        .createTable('seats')
+        .addColumn('line_id', 'text', (c) => c.notNull().references('lines.id'))
+        .addColumn('member_id', 'text', (c) => c.notNull().references('members.id'))
+        .addPrimaryKeyConstraint('seats_pk', ['line_id', 'member_id'])
+        .execute();
+      await db.schema
+        .createTable('peer_seats')
+        .addColumn('line_id', 'text', (c) => c.notNull().references('lines.id'))
+        .addColumn('handle', 'text', (c) => c.notNull())
+        .addColumn('display_name', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('peer_seats_pk', ['line_id', 'handle'])
+        .execute();
+      await db.schema
+        .createTable('invitations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('line_id', 'text', (c) => c.notNull())
+        .addColumn('line_name', 'text', (c) => c.notNull())
+        .addColumn('secret_hash', 'text', (c) => c.notNull())
+        .addColumn('seats', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('used_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('items')
+        .addColumn('line_id', 'text', (c) => c.notNull().references('lines.id'))
+        .addColumn('pos', 'bigint', (c) => c.notNull())
+        .addColumn('dir', 'text', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('payload', blobType(db), (c) => c.notNull())
+        .addColumn('sender_handle', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text')
+        .addColumn('sent_at', 'bigint', (c) => c.notNull())
+        .addColumn('stored_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('items_pk', ['line_id', 'pos'])
+        .addUniqueConstraint('items_seq_unique', ['line_id', 'dir', 'seq'])
+        // NULL client ids never collide, in SQLite and PostgreSQL alike.
+        .addUniqueConstraint('items_client_unique', ['line_id', 'dir', 'sender_handle', 'client_id'])
+        .execute();
+      await db.schema
+        .createTable('fed_nonces')
+        .addColumn('station_key', 'text', (c) => c.notNull())
+        .addColumn('nonce', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('fed_nonces_pk', ['station_key', 'nonce'])
+        .execute();
+      await db.schema.createIndex('fed_nonces_expiry').on('fed_nonces').column('expires_at').execute();
+    },
+  },
+};
+
+class StaticProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations;
+  }
+}
+
+export async function migrate(db: Kysely<unknown>): Promise<void> {
+  const migrator = new Migrator({ db, provider: new StaticProvider() });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
+  }
+}

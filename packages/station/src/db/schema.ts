@@ -1,0 +1,106 @@
+// Timestamps are integer milliseconds since the epoch. Bytes are stored as blobs.
+
+export interface MembersTable {
+  id: string;
+  handle: string;
+  display_name: string;
+  role: string;
+  password_hash: string | null;
+  enroll_secret_hash: string | null;
+  enroll_expires_at: number | null;
+  created_at: number;
+}
+
+export interface DevicesTable {
+  id: string;
+  member_id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface SessionsTable {
+  token_hash: string;
+  member_id: string;
+  device_id: string;
+  kind: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface LinesTable {
+  id: string;
+  name: string;
+  /** 'inviter' orders handshake messages for the line (MIMI hub); 'acceptor' joined by invitation. */
+  role: string;
+  peer_name: string;
+  peer_public_key: Uint8Array;
+  /** JSON array of the peer's advertised URLs, in preference order. */
+  peer_urls: string;
+  created_at: number;
+  /** Last local timeline position handed out (both directions share one timeline). */
+  last_pos: number;
+  /** Last sequence number assigned on our outgoing stream. */
+  out_seq: number;
+  /** Highest outgoing sequence the peer has acknowledged as durably stored. */
+  out_acked: number;
+  /** Highest contiguous incoming sequence we hold. */
+  in_seq: number;
+  /** Highest sequence the peer says it has assigned (from heartbeats). */
+  peer_sent_seq: number;
+  last_contact_at: number | null;
+}
+
+export interface SeatsTable {
+  line_id: string;
+  member_id: string;
+}
+
+export interface PeerSeatsTable {
+  line_id: string;
+  handle: string;
+  display_name: string;
+  role: string;
+}
+
+export interface InvitationsTable {
+  id: string;
+  line_id: string;
+  line_name: string;
+  secret_hash: string;
+  /** JSON array of seat handles on our side. */
+  seats: string;
+  expires_at: number;
+  used_at: number | null;
+  created_at: number;
+}
+
+export interface ItemsTable {
+  line_id: string;
+  pos: number;
+  dir: string;
+  seq: number;
+  kind: string;
+  payload: Uint8Array;
+  sender_handle: string;
+  client_id: string | null;
+  sent_at: number;
+  stored_at: number;
+}
+
+export interface FedNoncesTable {
+  station_key: string;
+  nonce: string;
+  expires_at: number;
+}
+
+export interface Database {
+  members: MembersTable;
+  devices: DevicesTable;
+  sessions: SessionsTable;
+  lines: LinesTable;
+  seats: SeatsTable;
+  peer_seats: PeerSeatsTable;
+  invitations: InvitationsTable;
+  items: ItemsTable;
+  fed_nonces: FedNoncesTable;
+}

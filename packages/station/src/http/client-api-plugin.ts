@@ -1,0 +1,262 @@
+import type { WebSocket } from '@fastify/websocket';
+import {
+  ClientFrame,
+  EnrollRequest,
+  ItemsQuery,
+  LineParams,
+  LoginRequest,
+  ParleyError,
+  parseWith,
+  SendRequest,
+  type ServerFrame,
+  type SessionResponse,
+} from '@parley/protocol';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type AuthContext, createSession, endSession, resolveSession, type SessionKind } from '../auth/sessions.js';
+import { addDevice, checkPassword, enroll, listMembers, toMember } from '../members/members.js';
+import { linesForMember, num, readItems, seatedLine, toItem, type LineRow } from '../lines/line-store.js';
+import type { StationContext } from '../station-context.js';
+import { toParleyError } from './errors.js';
+
+export const SESSION_COOKIE = 'parley_session';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: AuthContext | null;
+  }
+}
+
+export async function clientApiPlugin(app: FastifyInstance, opts: { ctx: StationContext }): Promise<void> {
+  const { ctx } = opts;
+  const { db, data } = ctx;
+  const secureCookie = data.config.urls[0]?.startsWith('https:') ?? false;
+  const stationName = data.config.name;
+
+  app.decorateRequest('auth', null);
+
+  async function authenticate(req: FastifyRequest): Promise<void> {
+    const header = req.headers.authorization;
+    const token = header?.startsWith('Bearer ') ? header.slice(7) : req.cookies[SESSION_COOKIE];
+    const auth = token ? await resolveSession(db, token) : undefined;
+    if (!auth) throw new ParleyError('UNAUTHENTICATED', 'you are not logged in, or your session has ended', 'log in again');
+    req.auth = auth;
+  }
+  const authed = { preHandler: authenticate };
+  const who = (req: FastifyRequest): AuthContext => req.auth as AuthContext;
+
+  function sessionResponse(auth: { member: AuthContext['member']; deviceId: string }, expiresAt: number, token?: string): SessionResponse {
+    return {
+      member: toMember(auth.member),
+      station: { name: stationName, fingerprint: data.key.fingerprint },
+      deviceId: auth.deviceId,
+      ...(token ? { token } : {}),
+      expiresAt,
+    };
+  }
+
+  async function startSession(reply: FastifyReply, member: AuthContext['member'], deviceId: string, kind: SessionKind) {
+    const { token, expiresAt } = await createSession(db, member.id, deviceId, kind);
+    if (kind === 'cookie') {
+      void reply.setCookie(SESSION_COOKIE, token, {
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: secureCookie,
+        path: '/',
+        expires: new Date(expiresAt),
+      });
+      return sessionResponse({ member, deviceId }, expiresAt);
+    }
+    return sessionResponse({ member, deviceId }, expiresAt, token);
+  }
+
+  app.post('/api/v1/enroll', { schema: { body: EnrollRequest } }, async (req, reply) => {
+    const body = req.body as EnrollRequest;
+    const keys = [`ip:${req.ip}`];
+    ctx.throttle.check(keys);
+    try {
+      const { member, deviceId } = await enroll(db, {
+        handle: body.handle,
+        secret: body.secret,
+        password: body.password,
+        device: body.device ?? 'first device',
+      });
+      return await startSession(reply, member, deviceId, body.session ?? 'cookie');
+    } catch (e) {
+      if (e instanceof ParleyError && e.code === 'ENROLLMENT_INVALID') ctx.throttle.fail(keys);
+      throw e;
+    }
+  });
+
+  app.post('/api/v1/login', { schema: { body: LoginRequest } }, async (req, reply) => {
+    const body = req.body as LoginRequest;
+    const keys = [`handle:${body.handle}`, `ip:${req.ip}`];
+    ctx.throttle.check(keys);
+    const member = await checkPassword(db, body.handle, body.password);
+    if (!member) {
+      ctx.throttle.fail(keys);
+      throw new ParleyError('BAD_CREDENTIALS', 'wrong handle or password', 'check both; after 5 failures you must wait 15 minutes');
+    }
+    ctx.throttle.succeed(keys);
+    const deviceId = await addDevice(db, member.id, body.device ?? 'browser');
+    return startSession(reply, member, deviceId, body.session ?? 'cookie');
+  });
+
+  app.post('/api/v1/logout', authed, async (req, reply) => {
+    await endSession(db, who(req).tokenHash);
+    void reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return { ok: true };
+  });
+
+  app.get('/api/v1/me', authed, async (req) => sessionResponse(who(req), who(req).expiresAt));
+
+  app.get('/api/v1/members', authed, async (req) => {
+    if (who(req).member.role !== 'admin') throw new ParleyError('FORBIDDEN', 'only an admin may list members');
+    return { members: await listMembers(db) };
+  });
+
+  app.get('/api/v1/lines', authed, async (req) => {
+    const rows = await linesForMember(db, who(req).member.id);
+    return { lines: await Promise.all(rows.map((l) => ctx.lines.summary(l))) };
+  });
+
+  app.get('/api/v1/lines/:line', { ...authed, schema: { params: LineParams } }, async (req) => {
+    const line = await seatedLine(db, who(req).member.id, (req.params as { line: string }).line);
+    return ctx.lines.summary(line);
+  });
+
+  async function send(line: LineRow, auth: AuthContext, body: { kind?: 'message'; payload: string; clientId?: string }) {
+    const res = await ctx.outbox.append({
+      lineId: line.id,
+      kind: body.kind ?? 'message',
+      payload: Buffer.from(body.payload, 'base64url'),
+      senderHandle: auth.member.handle,
+      clientId: body.clientId ?? null,
+      sentAt: Date.now(),
+    });
+    if (!res.duplicate) ctx.metrics.itemsAccepted.inc();
+    return { item: toItem(res.row, stationName, line.peer_name), duplicate: res.duplicate };
+  }
+
+  app.post('/api/v1/lines/:line/items', { ...authed, schema: { params: LineParams, body: SendRequest } }, async (req) => {
+    const line = await seatedLine(db, who(req).member.id, (req.params as { line: string }).line);
+    return send(line, who(req), req.body as SendRequest);
+  });
+
+  app.get('/api/v1/lines/:line/items', { ...authed, schema: { params: LineParams, querystring: ItemsQuery } }, async (req) => {
+    const line = await seatedLine(db, who(req).member.id, (req.params as { line: string }).line);
+    const q = req.query as { after?: number; limit?: number };
+    const after = q.after ?? 0;
+    const rows = await readItems(db, line.id, after, q.limit ?? 200);
+    const items = rows.map((r) => toItem(r, stationName, line.peer_name));
+    return { items, nextCursor: items.length > 0 ? (items[items.length - 1]?.pos ?? after) : after, deliveredSeq: num(line.out_acked) };
+  });
+
+  app.get(
+    '/api/v1/lines/:line/stream',
+    { ...authed, websocket: true, schema: { params: LineParams, querystring: ItemsQuery } },
+    async (socket: WebSocket, req: FastifyRequest) => {
+      const auth = who(req);
+      let line: LineRow;
+      try {
+        line = await seatedLine(db, auth.member.id, (req.params as { line: string }).line);
+      } catch (e) {
+        socket.close(4404, toParleyError(e).message.slice(0, 100));
+        return;
+      }
+      streamLine(ctx, socket, line, auth, (req.query as { after?: number }).after ?? 0, send);
+    },
+  );
+}
+
+/**
+ * One client's live view of a line. The database is the source of truth: on every commit
+ * notification the pump re-reads from its cursor, so items reach the client exactly once and
+ * in timeline order, whatever the timing of notifications.
+ */
+function streamLine(
+  ctx: StationContext,
+  socket: WebSocket,
+  line: LineRow,
+  auth: AuthContext,
+  after: number,
+  send: (
+    line: LineRow,
+    auth: AuthContext,
+    body: { payload: string; clientId: string },
+  ) => Promise<{ item: ReturnType<typeof toItem>; duplicate: boolean }>,
+): void {
+  let cursor = after;
+  let pumping = false;
+  let again = false;
+  let closed = false;
+  const out = (frame: ServerFrame) => {
+    if (!closed) socket.send(JSON.stringify(frame));
+  };
+
+  const pump = async () => {
+    if (pumping) {
+      again = true;
+      return;
+    }
+    pumping = true;
+    try {
+      do {
+        again = false;
+        for (;;) {
+          const rows = await readItems(ctx.db, line.id, cursor, 500);
+          if (rows.length === 0 || closed) break;
+          for (const r of rows) out({ type: 'item', item: toItem(r, ctx.data.config.name, line.peer_name) });
+          cursor = num((rows[rows.length - 1] as (typeof rows)[number]).pos);
+          // Let the socket drain rather than buffer a whole history in memory.
+          while (!closed && socket.bufferedAmount > 4 * 1024 * 1024) await new Promise((r) => setTimeout(r, 5));
+        }
+      } while (again && !closed);
+    } catch (err) {
+      ctx.log.error({ err }, 'stream pump failed');
+      socket.close(1011, 'station error');
+    } finally {
+      pumping = false;
+    }
+  };
+
+  const off = ctx.hub.on(line.id, (ev) => {
+    if (ev.type === 'items') void pump();
+    else if (ev.type === 'delivered') out({ type: 'delivered', seq: ev.seq });
+    else if (ev.type === 'health') {
+      void ctx.lines.summary(line).then((s) => out({ type: 'health', health: s.health, lastContactAt: s.lastContactAt }));
+    }
+  });
+
+  socket.on('message', (raw) => {
+    let frame: ClientFrame;
+    try {
+      frame = parseWith(ClientFrame, JSON.parse(String(raw)), 'frame');
+    } catch (e) {
+      out({
+        type: 'error',
+        error: { code: toParleyError(e).code === 'INTERNAL' ? 'MALFORMED_JSON' : toParleyError(e).code, message: (e as Error).message },
+      });
+      return;
+    }
+    if (frame.type === 'ping') {
+      out({ type: 'pong' });
+      return;
+    }
+    send(line, auth, frame).then(
+      (r) => out({ type: 'accepted', clientId: frame.clientId, item: r.item, duplicate: r.duplicate }),
+      (e) => {
+        const pe = toParleyError(e);
+        out({ type: 'error', clientId: frame.clientId, error: { code: pe.code, message: pe.message } });
+      },
+    );
+  });
+  socket.on('close', () => {
+    closed = true;
+    off();
+  });
+  void ctx.lines.summary(line).then((s) => {
+    out({ type: 'delivered', seq: s.deliveredSeq });
+    out({ type: 'health', health: s.health, lastContactAt: s.lastContactAt });
+  });
+  void pump();
+}

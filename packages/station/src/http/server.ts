@@ -1,0 +1,37 @@
+import cookie from '@fastify/cookie';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { StationContext } from '../station-context.js';
+import { clientApiPlugin } from './client-api-plugin.js';
+import { installErrorHandling } from './errors.js';
+import { federationPlugin } from './federation-plugin.js';
+import { observabilityPlugin } from './observability-plugin.js';
+import { validatorCompiler } from './validation.js';
+
+export interface ServerOptions {
+  /** Extra plugins (the web app) registered after the APIs. */
+  extra?: (app: FastifyInstance) => Promise<void>;
+}
+
+/** One HTTP listener of the station. A station with several advertised URLs runs one per URL. */
+export async function buildServer(ctx: StationContext, opts: ServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.log as FastifyBaseLogger,
+    bodyLimit: 256 * 1024,
+    // Per-request lines would drown the log at line throughput; refusals are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    // The federation API rejects anything but its own closed schemas; these protect parsing.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  installErrorHandling(app);
+  await app.register(cookie);
+  await app.register(websocket, { options: { maxPayload: 256 * 1024 } });
+  await app.register(observabilityPlugin, { ctx });
+  await app.register(clientApiPlugin, { ctx });
+  await app.register(federationPlugin, { ctx });
+  if (opts.extra) await opts.extra(app);
+  return app;
+}

@@ -1,0 +1,79 @@
+import { type LineSummary, safetyNumber, stationFingerprint } from '@parley/protocol';
+import { allLines, type LineRow, num, peerSeatsOf, seatsOf } from './line-store.js';
+import { LineRuntime, type RuntimeDeps } from './line-runtime.js';
+
+/**
+ * Runs a LineRuntime for every line in the database. Lines made by the admin CLI while the
+ * station runs (it writes to the same database) are picked up by a periodic scan.
+ */
+export class LineManager {
+  private readonly runtimes = new Map<string, LineRuntime>();
+  private scanTimer: NodeJS.Timeout | null = null;
+  private scanning: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: RuntimeDeps) {}
+
+  async start(): Promise<void> {
+    await this.scan();
+    this.scanTimer = setInterval(() => {
+      this.scanning = this.scan().catch((err) => this.deps.log.error({ err }, 'line scan failed'));
+    }, 1000);
+  }
+
+  async stop(): Promise<void> {
+    if (this.scanTimer) clearInterval(this.scanTimer);
+    await this.scanning;
+    await Promise.all([...this.runtimes.values()].map((r) => r.stop()));
+    this.runtimes.clear();
+  }
+
+  async scan(): Promise<void> {
+    for (const line of await allLines(this.deps.db)) {
+      if (this.runtimes.has(line.id)) continue;
+      const rt = new LineRuntime(line.id, line.peer_public_key, JSON.parse(line.peer_urls) as string[], this.deps);
+      this.runtimes.set(line.id, rt);
+      await rt.start();
+      this.deps.log.info({ line: line.name, peer: line.peer_name }, 'line running');
+    }
+  }
+
+  runtime(lineId: string): LineRuntime | undefined {
+    return this.runtimes.get(lineId);
+  }
+
+  async summary(line: LineRow): Promise<LineSummary> {
+    return summarizeLine(this.deps, line, this.runtimes.get(line.id));
+  }
+}
+
+/** Works with or without a running runtime (the CLI reads status straight from the database). */
+export async function summarizeLine(
+  deps: Pick<RuntimeDeps, 'db' | 'key' | 'heartbeatMs'>,
+  line: LineRow,
+  runtime?: LineRuntime,
+): Promise<LineSummary> {
+  const { db, key } = deps;
+  const lastContactAt = line.last_contact_at === null ? null : num(line.last_contact_at);
+  let health: LineSummary['health'];
+  if (runtime) health = await runtime.health();
+  else health = lastContactAt !== null && Date.now() - lastContactAt <= 3 * deps.heartbeatMs ? 'up' : 'down';
+  return {
+    id: line.id,
+    name: line.name,
+    peer: {
+      name: line.peer_name,
+      fingerprint: stationFingerprint(line.peer_public_key),
+      urls: JSON.parse(line.peer_urls) as string[],
+    },
+    safetyNumber: safetyNumber(key.publicKey, line.peer_public_key),
+    seats: await seatsOf(db, line.id),
+    peerSeats: await peerSeatsOf(db, line.id),
+    health,
+    lastContactAt,
+    backlogOut: num(line.out_seq) - num(line.out_acked),
+    backlogIn: Math.max(0, num(line.peer_sent_seq) - num(line.in_seq)),
+    endpoint: runtime?.endpoints.current() ?? null,
+    lastPos: num(line.last_pos),
+    deliveredSeq: num(line.out_acked),
+  };
+}

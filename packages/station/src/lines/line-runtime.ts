@@ -1,0 +1,203 @@
+import { AckResponse, type FedItem, Heartbeat, type Health } from '@parley/protocol';
+import type { Logger } from 'pino';
+import type { Db } from '../db/open.js';
+import { Endpoints } from '../federation/endpoints.js';
+import { fedPost, PeerRefusal } from '../federation/fed-client.js';
+import type { StationKey } from '../identity/station-key.js';
+import { computeHealth } from './health.js';
+import type { Hub } from './hub.js';
+import { lineById, num, outgoingAfter, recordAck, recordHeartbeat } from './line-store.js';
+
+const BATCH = 1000;
+const MAX_BACKOFF_MS = 2000;
+
+export interface RuntimeDeps {
+  db: Db;
+  hub: Hub;
+  key: StationKey;
+  log: Logger;
+  heartbeatMs: number;
+}
+
+/**
+ * Everything a station does on its own for one line: the forwarder that pushes our
+ * outgoing stream to the peer until it is acknowledged, and the heartbeat that probes every
+ * peer endpoint. State that matters survives in the database; what lives here (endpoint
+ * status, timers) is rebuilt on start.
+ */
+export class LineRuntime {
+  readonly endpoints: Endpoints;
+  private stopped = false;
+  private acked = 0;
+  private wake: (() => void) | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private readonly unsubscribe: () => void;
+  private forwarding: Promise<void> = Promise.resolve();
+  private inBacklogSince: number | null = null;
+  private lastHealth: Health | null = null;
+  private beating: Promise<void> | null = null;
+
+  constructor(
+    readonly lineId: string,
+    private readonly peerKey: Uint8Array,
+    peerUrls: string[],
+    private readonly deps: RuntimeDeps,
+  ) {
+    this.endpoints = new Endpoints(peerUrls);
+    this.unsubscribe = deps.hub.on(lineId, (ev) => {
+      if (ev.type === 'outbox') this.kick();
+    });
+  }
+
+  async start(): Promise<void> {
+    const line = await lineById(this.deps.db, this.lineId);
+    this.acked = num(line?.out_acked ?? 0);
+    this.forwarding = this.forwardLoop();
+    this.startBeat();
+    this.heartbeatTimer = setInterval(() => this.startBeat(), this.deps.heartbeatMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe();
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.kick();
+    await this.forwarding;
+    await this.beating;
+  }
+
+  private startBeat(): void {
+    if (this.beating || this.stopped) return;
+    this.beating = this.beat()
+      .catch((err) => this.deps.log.error({ err, line: this.lineId }, 'heartbeat failed'))
+      .finally(() => {
+        this.beating = null;
+      });
+  }
+
+  kick(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wake = null;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  private async forwardLoop(): Promise<void> {
+    const { db, key, log, hub } = this.deps;
+    let backoff = 0;
+    while (!this.stopped) {
+      let rows: Awaited<ReturnType<typeof outgoingAfter>>;
+      try {
+        rows = await outgoingAfter(db, this.lineId, this.acked, BATCH);
+      } catch (e) {
+        log.error({ err: e, line: this.lineId }, 'reading the outbox failed');
+        await this.sleep(1000);
+        continue;
+      }
+      if (rows.length === 0) {
+        await this.sleep(1000);
+        continue;
+      }
+      const items: FedItem[] = rows.map((r) => ({
+        seq: num(r.seq),
+        kind: r.kind as 'message',
+        payload: Buffer.from(r.payload).toString('base64url'),
+        sender: r.sender_handle,
+        clientId: r.client_id,
+        sentAt: num(r.sent_at),
+      }));
+      try {
+        const res = await fedPost(key, this.peerKey, this.endpoints, `fed/v1/lines/${this.lineId}/items`, { items }, AckResponse);
+        backoff = 0;
+        if (res.ackedSeq > this.acked) {
+          this.acked = res.ackedSeq;
+          await recordAck(db, this.lineId, res.ackedSeq, Date.now());
+          hub.emit({ type: 'delivered', lineId: this.lineId, seq: res.ackedSeq });
+        }
+      } catch (e) {
+        if (e instanceof PeerRefusal && e.code === 'SEQ_GAP' && typeof e.body.ackedSeq === 'number') {
+          // The peer holds less than we thought (our record of its ack was ahead, or it was
+          // restored from a backup): resend from what it really holds.
+          log.warn({ line: this.lineId, ours: this.acked, theirs: e.body.ackedSeq }, 'peer asked to resend from an earlier point');
+          this.acked = Math.min(this.acked, e.body.ackedSeq);
+          continue;
+        }
+        backoff = Math.min(MAX_BACKOFF_MS, Math.max(50, backoff * 2));
+        log.warn(
+          { line: this.lineId, code: (e as { code?: string }).code, msg: (e as Error).message, retryInMs: backoff },
+          'forwarding failed',
+        );
+        await this.sleep(backoff);
+      }
+    }
+  }
+
+  /** Probe every endpoint; any signed answer is contact. */
+  private async beat(): Promise<void> {
+    const { db, key, log, hub } = this.deps;
+    const line = await lineById(db, this.lineId);
+    if (!line || this.stopped) return;
+    const body = { sentSeq: num(line.out_seq), ackedSeq: num(line.in_seq), at: Date.now() };
+    await Promise.all(
+      this.endpoints.states.map(async (ep) => {
+        try {
+          const single = new Endpoints([ep.url]);
+          const res = await fedPost(key, this.peerKey, single, `fed/v1/lines/${this.lineId}/heartbeat`, body, Heartbeat);
+          this.endpoints.markUp(ep.url);
+          await recordHeartbeat(db, this.lineId, res.sentSeq, res.ackedSeq, Date.now());
+          if (res.ackedSeq < num(line.out_seq)) this.kick();
+        } catch (e) {
+          if (e instanceof PeerRefusal) {
+            this.endpoints.markUp(ep.url);
+            log.warn({ line: this.lineId, code: e.code }, 'peer refused heartbeat');
+          } else {
+            this.endpoints.markDown(ep.url, (e as Error).message);
+          }
+        }
+      }),
+    );
+    const h = await this.health();
+    if (h !== this.lastHealth) {
+      this.lastHealth = h;
+      hub.emit({ type: 'health', lineId: this.lineId });
+    }
+  }
+
+  async health(now = Date.now()): Promise<Health> {
+    const { db, heartbeatMs } = this.deps;
+    const line = await lineById(db, this.lineId);
+    if (!line) return 'down';
+    const oldest = await db
+      .selectFrom('items')
+      .select('stored_at')
+      .where('line_id', '=', this.lineId)
+      .where('dir', '=', 'out')
+      .where('seq', '>', line.out_acked)
+      .orderBy('seq')
+      .limit(1)
+      .executeTakeFirst();
+    const backlogIn = num(line.peer_sent_seq) - num(line.in_seq);
+    if (backlogIn > 0) this.inBacklogSince ??= now;
+    else this.inBacklogSince = null;
+    return computeHealth({
+      now,
+      intervalMs: heartbeatMs,
+      lastContactAt: line.last_contact_at === null ? null : num(line.last_contact_at),
+      anyEndpointDown: this.endpoints.anyDown(),
+      oldestUnackedAgeMs: oldest ? now - num(oldest.stored_at) : null,
+      inBacklogAgeMs: this.inBacklogSince === null ? null : now - this.inBacklogSince,
+    });
+  }
+}

@@ -1,0 +1,120 @@
+import { type Item, ParleyError, type Seat, type Role } from '@parley/protocol';
+import { sql } from 'kysely';
+import type { Db } from '../db/open.js';
+import type { ItemsTable, LinesTable } from '../db/schema.js';
+
+// Storage for lines and their two directed streams. Every function here is one transaction
+// or one statement: callers never see a half-written batch.
+
+export type LineRow = LinesTable;
+
+export function num(v: number | string | bigint | null): number {
+  return v === null ? 0 : Number(v);
+}
+
+export async function lineByName(db: Db, name: string): Promise<LineRow> {
+  const line = await db.selectFrom('lines').selectAll().where('name', '=', name).executeTakeFirst();
+  if (!line) throw new ParleyError('LINE_NOT_FOUND', `no line named "${name}" on this station`, 'see `parley line list`');
+  return line;
+}
+
+export async function lineById(db: Db, id: string): Promise<LineRow | undefined> {
+  return db.selectFrom('lines').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function allLines(db: Db): Promise<LineRow[]> {
+  return db.selectFrom('lines').selectAll().orderBy('name').execute();
+}
+
+export async function linesForMember(db: Db, memberId: string): Promise<LineRow[]> {
+  return db
+    .selectFrom('lines')
+    .innerJoin('seats', 'seats.line_id', 'lines.id')
+    .selectAll('lines')
+    .where('seats.member_id', '=', memberId)
+    .orderBy('lines.name')
+    .execute();
+}
+
+/**
+ * The line, if this member holds a seat on it. A line the member has no seat on answers
+ * exactly like a line that does not exist, so members cannot probe for other lines' names.
+ */
+export async function seatedLine(db: Db, memberId: string, name: string): Promise<LineRow> {
+  const line = await db
+    .selectFrom('lines')
+    .innerJoin('seats', 'seats.line_id', 'lines.id')
+    .selectAll('lines')
+    .where('lines.name', '=', name)
+    .where('seats.member_id', '=', memberId)
+    .executeTakeFirst();
+  if (!line) throw new ParleyError('LINE_NOT_FOUND', `you hold no seat on a line named "${name}"`, 'see your lines with `parley lines`');
+  return line;
+}
+
+export async function seatsOf(db: Db, lineId: string): Promise<Seat[]> {
+  const rows = await db
+    .selectFrom('seats')
+    .innerJoin('members', 'members.id', 'seats.member_id')
+    .select(['members.handle', 'members.display_name', 'members.role'])
+    .where('seats.line_id', '=', lineId)
+    .orderBy('members.handle')
+    .execute();
+  return rows.map((r) => ({ handle: r.handle, name: r.display_name, role: r.role as Role }));
+}
+
+export async function peerSeatsOf(db: Db, lineId: string): Promise<Seat[]> {
+  const rows = await db.selectFrom('peer_seats').selectAll().where('line_id', '=', lineId).orderBy('handle').execute();
+  return rows.map((r) => ({ handle: r.handle, name: r.display_name, role: r.role as Role }));
+}
+
+export function toItem(row: ItemsTable, ourStation: string, peerStation: string): Item {
+  return {
+    pos: num(row.pos),
+    dir: row.dir as 'out' | 'in',
+    seq: num(row.seq),
+    kind: row.kind as 'message',
+    payload: Buffer.from(row.payload).toString('base64url'),
+    sender: { handle: row.sender_handle, station: row.dir === 'out' ? ourStation : peerStation },
+    clientId: row.client_id,
+    sentAt: num(row.sent_at),
+    storedAt: num(row.stored_at),
+  };
+}
+
+export async function readItems(db: Db, lineId: string, after: number, limit: number): Promise<ItemsTable[]> {
+  return db.selectFrom('items').selectAll().where('line_id', '=', lineId).where('pos', '>', after).orderBy('pos').limit(limit).execute();
+}
+
+export async function outgoingAfter(db: Db, lineId: string, afterSeq: number, limit: number): Promise<ItemsTable[]> {
+  return db
+    .selectFrom('items')
+    .selectAll()
+    .where('line_id', '=', lineId)
+    .where('dir', '=', 'out')
+    .where('seq', '>', afterSeq)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+}
+
+/** Record the peer's acknowledgement. Monotonic: a late, smaller ack never moves it back. */
+export async function recordAck(db: Db, lineId: string, ackedSeq: number, now: number): Promise<void> {
+  await db
+    .updateTable('lines')
+    .set({ out_acked: sql<number>`CASE WHEN out_acked < ${ackedSeq} THEN ${ackedSeq} ELSE out_acked END`, last_contact_at: now })
+    .where('id', '=', lineId)
+    .execute();
+}
+
+export async function recordHeartbeat(db: Db, lineId: string, peerSentSeq: number, peerAcked: number, now: number): Promise<void> {
+  await db
+    .updateTable('lines')
+    .set({
+      peer_sent_seq: sql<number>`CASE WHEN peer_sent_seq < ${peerSentSeq} THEN ${peerSentSeq} ELSE peer_sent_seq END`,
+      out_acked: sql<number>`CASE WHEN out_acked < ${peerAcked} AND ${peerAcked} <= out_seq THEN ${peerAcked} ELSE out_acked END`,
+      last_contact_at: now,
+    })
+    .where('id', '=', lineId)
+    .execute();
+}

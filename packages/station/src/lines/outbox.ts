@@ -1,0 +1,146 @@
+import { ParleyError } from '@parley/protocol';
+import { sql } from 'kysely';
+import type { Db } from '../db/open.js';
+import type { ItemsTable } from '../db/schema.js';
+import type { Hub } from './hub.js';
+import { num } from './line-store.js';
+
+export interface OutgoingInput {
+  lineId: string;
+  kind: 'message';
+  payload: Uint8Array;
+  senderHandle: string;
+  clientId: string | null;
+  sentAt: number;
+}
+
+interface Pending {
+  input: OutgoingInput;
+  resolve: (r: { row: ItemsTable; duplicate: boolean }) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Accepts items from clients onto a line's outgoing stream with group commit: every send
+ * that arrives while a transaction is on its way to disk joins the next one. Each item gets
+ * its timeline position and sequence number in the same transaction that stores it, and its
+ * promise resolves only after that transaction has committed (fsync), so "accepted" is never
+ * said of something a crash could take back.
+ */
+export class Outbox {
+  private queue: Pending[] = [];
+  private flushing = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly hub: Hub,
+    private readonly maxBatch = 2000,
+  ) {}
+
+  append(input: OutgoingInput): Promise<{ row: ItemsTable; duplicate: boolean }> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ input, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.maxBatch);
+        try {
+          const results = await this.commit(batch.map((p) => p.input));
+          for (const [i, p] of batch.entries()) p.resolve(results[i] as { row: ItemsTable; duplicate: boolean });
+          const touched = new Map<string, number>();
+          for (const r of results) if (!r.duplicate) touched.set(r.row.line_id, Math.max(touched.get(r.row.line_id) ?? 0, num(r.row.pos)));
+          for (const [lineId, lastPos] of touched) {
+            this.hub.emit({ type: 'items', lineId, lastPos });
+            this.hub.emit({ type: 'outbox', lineId });
+          }
+        } catch (e) {
+          for (const p of batch)
+            p.reject(e instanceof ParleyError ? e : new ParleyError('UNAVAILABLE', 'the station could not store the item', 'try again'));
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async commit(inputs: OutgoingInput[]): Promise<{ row: ItemsTable; duplicate: boolean }[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const results: ({ row: ItemsTable; duplicate: boolean } | undefined)[] = new Array(inputs.length);
+      // Retries carry the same client id: answer them with the stored item, never a copy.
+      const byLine = new Map<string, number[]>();
+      const seenInBatch = new Map<string, number>();
+      for (let i = 0; i < inputs.length; i++) {
+        const input = inputs[i] as OutgoingInput;
+        if (input.clientId !== null) {
+          const key = `${input.lineId}\u0000${input.senderHandle}\u0000${input.clientId}`;
+          if (seenInBatch.has(key)) continue; // resolved below from its twin
+          seenInBatch.set(key, i);
+          const existing = await trx
+            .selectFrom('items')
+            .selectAll()
+            .where('line_id', '=', input.lineId)
+            .where('dir', '=', 'out')
+            .where('sender_handle', '=', input.senderHandle)
+            .where('client_id', '=', input.clientId)
+            .executeTakeFirst();
+          if (existing) {
+            results[i] = { row: existing, duplicate: true };
+            continue;
+          }
+        }
+        const list = byLine.get(input.lineId) ?? [];
+        list.push(i);
+        byLine.set(input.lineId, list);
+      }
+      const now = Date.now();
+      const rows: ItemsTable[] = [];
+      for (const [lineId, indexes] of byLine) {
+        const n = indexes.length;
+        const counters = await trx
+          .updateTable('lines')
+          .set({ last_pos: sql<number>`last_pos + ${n}`, out_seq: sql<number>`out_seq + ${n}` })
+          .where('id', '=', lineId)
+          .returning(['last_pos', 'out_seq'])
+          .executeTakeFirst();
+        if (!counters) throw new ParleyError('LINE_NOT_FOUND', 'the line no longer exists');
+        const firstPos = num(counters.last_pos) - n + 1;
+        const firstSeq = num(counters.out_seq) - n + 1;
+        indexes.forEach((idx, k) => {
+          const input = inputs[idx] as OutgoingInput;
+          const row: ItemsTable = {
+            line_id: lineId,
+            pos: firstPos + k,
+            dir: 'out',
+            seq: firstSeq + k,
+            kind: input.kind,
+            payload: input.payload,
+            sender_handle: input.senderHandle,
+            client_id: input.clientId,
+            sent_at: input.sentAt,
+            stored_at: now,
+          };
+          rows.push(row);
+          results[idx] = { row, duplicate: false };
+        });
+      }
+      for (let i = 0; i < rows.length; i += 500) {
+        await trx
+          .insertInto('items')
+          .values(rows.slice(i, i + 500))
+          .execute();
+      }
+      for (let i = 0; i < inputs.length; i++) {
+        if (results[i]) continue;
+        const input = inputs[i] as OutgoingInput;
+        const twin = seenInBatch.get(`${input.lineId}\u0000${input.senderHandle}\u0000${input.clientId}`) as number;
+        results[i] = { row: (results[twin] as { row: ItemsTable }).row, duplicate: true };
+      }
+      return results as { row: ItemsTable; duplicate: boolean }[];
+    });
+  }
+}

@@ -1,0 +1,25 @@
+import type { Logger } from 'pino';
+import type { Registry, Counter } from 'prom-client';
+import type { LoginThrottle } from './auth/login-throttle.js';
+import type { DataDir } from './config/data-dir.js';
+import type { Db } from './db/open.js';
+import type { Hub } from './lines/hub.js';
+import type { LineManager } from './lines/line-manager.js';
+import type { Outbox } from './lines/outbox.js';
+
+/** What every HTTP plugin of a running station may use. */
+export interface StationContext {
+  data: DataDir;
+  db: Db;
+  log: Logger;
+  hub: Hub;
+  outbox: Outbox;
+  lines: LineManager;
+  throttle: LoginThrottle;
+  metrics: {
+    registry: Registry;
+    itemsAccepted: Counter;
+    itemsReceived: Counter;
+    fedRefused: Counter;
+  };
+}

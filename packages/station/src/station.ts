@@ -1,0 +1,74 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { ParleyError } from '@parley/protocol';
+import { LoginThrottle } from './auth/login-throttle.js';
+import { type DataDir, loadDataDir } from './config/data-dir.js';
+import { type Db, openSqlite } from './db/open.js';
+import { buildServer, type ServerOptions } from './http/server.js';
+import { Hub } from './lines/hub.js';
+import { LineManager } from './lines/line-manager.js';
+import { Outbox } from './lines/outbox.js';
+import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import type { StationContext } from './station-context.js';
+
+export async function openDatabase(data: DataDir): Promise<Db> {
+  try {
+    return await openSqlite(data.dbFile);
+  } catch (e) {
+    throw new ParleyError(
+      'DATA_DIR_CORRUPT',
+      `cannot open the station database ${data.dbFile}: ${(e as Error).message}`,
+      'restore it from a backup',
+    );
+  }
+}
+
+/** A running station: database, line runtimes and one HTTP listener per advertised URL. */
+export class Station {
+  private servers: FastifyInstance[] = [];
+  private constructor(readonly ctx: StationContext) {}
+
+  static async start(dir: string, opts: ServerOptions & { log?: Logger } = {}): Promise<Station> {
+    const data = loadDataDir(dir);
+    const log = opts.log ?? createLogger(`station:${data.config.name}`);
+    const db = await openDatabase(data);
+    const hub = new Hub();
+    let lines: LineManager | undefined;
+    const ctx: StationContext = {
+      data,
+      db,
+      log,
+      hub,
+      outbox: new Outbox(db, hub),
+      lines: undefined as unknown as LineManager, // set just below; the metrics need a late reference
+      throttle: new LoginThrottle(),
+      metrics: createMetrics(db, () => lines as LineManager),
+    };
+    lines = new LineManager({ db, hub, key: data.key, log, heartbeatMs: data.config.heartbeatMs });
+    ctx.lines = lines;
+    const station = new Station(ctx);
+    try {
+      for (const url of data.config.urls) {
+        const u = new URL(url);
+        const app = await buildServer(ctx, opts);
+        await app.listen({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) });
+        station.servers.push(app);
+      }
+      await lines.start();
+    } catch (e) {
+      await station.stop();
+      throw e;
+    }
+    log.info({ station: data.config.name, fingerprint: data.key.fingerprint, urls: data.config.urls }, 'station started');
+    return station;
+  }
+
+  async stop(): Promise<void> {
+    await this.ctx.lines.stop();
+    await Promise.all(this.servers.map((s) => s.close()));
+    this.servers = [];
+    await this.ctx.db.destroy();
+    this.ctx.log.info('station stopped');
+  }
+}
