@@ -49,7 +49,7 @@ export class Station {
     ctx.lines = lines;
     const station = new Station(ctx);
     try {
-      for (const url of data.config.urls) {
+      for (const url of data.config.listen ?? data.config.urls) {
         const u = new URL(url);
         const app = await buildServer(ctx, opts);
         await app.listen({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) });

@@ -46,10 +46,11 @@ export function registerAdminCommands(program: Command): void {
     .requiredOption('--data <dir>', 'data directory to create')
     .requiredOption('--name <name>', 'station name, e.g. washington')
     .requiredOption('--url <url...>', 'URL(s) the station is reached at, best first; it listens on each')
+    .option('--listen <url...>', 'listen here instead, when a proxy or load balancer sits in front of the advertised URLs')
     .option('--heartbeat-ms <ms>', 'heartbeat interval on every line', '10000')
     .option('--json', 'print the result as JSON')
-    .action(async (o: { data: string; name: string; url: string[]; heartbeatMs: string; json?: boolean }) => {
-      const data = initDataDir(o.data, o.name, o.url, Number(o.heartbeatMs));
+    .action(async (o: { data: string; name: string; url: string[]; listen?: string[]; heartbeatMs: string; json?: boolean }) => {
+      const data = initDataDir(o.data, o.name, o.url, { heartbeatMs: Number(o.heartbeatMs), ...(o.listen ? { listen: o.listen } : {}) });
       const db = await openDatabase(data);
       await db.destroy();
       if (o.json) printJson({ name: data.config.name, fingerprint: data.key.fingerprint, urls: data.config.urls, dir: data.dir });

@@ -45,7 +45,7 @@ async function prepare(dir: string, basePort: number): Promise<void> {
   if (!fresh) return;
   const secrets: Record<string, Record<string, string>> = {};
   names.forEach((name, i) => {
-    initDataDir(join(dir, name), name, [`http://127.0.0.1:${basePort + i}`], 5000);
+    initDataDir(join(dir, name), name, [`http://127.0.0.1:${basePort + i}`], { heartbeatMs: 5000 });
   });
   for (const name of names) {
     const data = loadDataDir(join(dir, name));

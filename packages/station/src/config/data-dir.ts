@@ -10,6 +10,8 @@ export const StationConfig = Type.Object(
     name: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' }),
     /** Advertised URLs, in preference order. The station listens on each one's host and port. */
     urls: Type.Array(HttpUrl, { minItems: 1, maxItems: 8 }),
+    /** Where to listen, when that differs from what peers are told (a proxy or load balancer in front). */
+    listen: Type.Optional(Type.Array(HttpUrl, { minItems: 1, maxItems: 8 })),
     heartbeatMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
   },
   { additionalProperties: false },
@@ -26,12 +28,12 @@ export interface DataDir {
 const CONFIG = 'station.json';
 const KEY = 'station.key';
 
-export function initDataDir(dir: string, name: string, urls: string[], heartbeatMs = 10_000): DataDir {
+export function initDataDir(dir: string, name: string, urls: string[], opts: { heartbeatMs?: number; listen?: string[] } = {}): DataDir {
   const abs = resolve(dir);
   if (existsSync(join(abs, CONFIG))) {
     throw new ParleyError('DATA_DIR_EXISTS', `${abs} already holds a station`, 'choose another --data directory');
   }
-  const config = parseWith(StationConfig, { version: 1, name, urls, heartbeatMs }, 'station settings');
+  const config = parseWith(StationConfig, { version: 1, name, urls, heartbeatMs: opts.heartbeatMs ?? 10_000, ...(opts.listen ? { listen: opts.listen } : {}) }, 'station settings');
   mkdirSync(abs, { recursive: true, mode: 0o700 });
   const key = StationKey.generate();
   // The key is written before the config so a crash in between leaves no half-made station.
