@@ -15,7 +15,8 @@ export interface StationContext {
   hub: Hub;
   outbox: Outbox;
   lines: LineManager;
-  throttle: LoginThrottle;
+  /** Failed logins per handle (tight) and per client address (loose: an operations centre shares one). */
+  throttle: { byHandle: LoginThrottle; byAddress: LoginThrottle };
   metrics: {
     registry: Registry;
     itemsAccepted: Counter;

@@ -42,7 +42,7 @@ export class Station {
       hub,
       outbox: new Outbox(db, hub),
       lines: undefined as unknown as LineManager, // set just below; the metrics need a late reference
-      throttle: new LoginThrottle(),
+      throttle: { byHandle: new LoginThrottle(5), byAddress: new LoginThrottle(50) },
       metrics: createMetrics(db, () => lines as LineManager),
     };
     lines = new LineManager({ db, hub, key: data.key, log, heartbeatMs: data.config.heartbeatMs });

@@ -44,9 +44,17 @@ export class StationProcess {
     const urls = opts.advertise ? opts.advertise(ports) : listen;
     // With `advertise`, the station listens on its own ports but tells peers other URLs (a proxy).
     await cliOk([
-      'station', 'init', '--data', dir, '--name', opts.name, '--url', ...urls,
+      'station',
+      'init',
+      '--data',
+      dir,
+      '--name',
+      opts.name,
+      '--url',
+      ...urls,
       ...(opts.advertise ? ['--listen', ...listen] : []),
-      '--heartbeat-ms', String(opts.heartbeatMs ?? 1000),
+      '--heartbeat-ms',
+      String(opts.heartbeatMs ?? 1000),
     ]);
     return new StationProcess(opts.name, dir, ports, urls);
   }
@@ -116,7 +124,13 @@ export class StationProcess {
 }
 
 /** Link two stations with a line through the real CLI ceremony. Returns the safety number. */
-export async function linkStations(inviter: StationProcess, acceptor: StationProcess, line: string, inviterSeats: string[], acceptorSeats: string[]): Promise<string> {
+export async function linkStations(
+  inviter: StationProcess,
+  acceptor: StationProcess,
+  line: string,
+  inviterSeats: string[],
+  acceptorSeats: string[],
+): Promise<string> {
   const inv = lastLine(await cliOk(['line', 'invite', '--data', inviter.dir, '--line', line, '--seats', inviterSeats.join(',')]));
   return lastLine(await cliOk(['line', 'accept', '--data', acceptor.dir, '--seats', acceptorSeats.join(','), inv]));
 }

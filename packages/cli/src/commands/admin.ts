@@ -1,29 +1,19 @@
 import { isRole, ParleyError, ROLES } from '@parley/protocol';
-import {
-  acceptInvitation,
-  addMember,
-  allLines,
-  createInvitation,
-  initDataDir,
-  lineByName,
-  listMembers,
-  loadDataDir,
-  openDatabase,
-  resetEnrollment,
-  Station,
-  summarizeLine,
-  type Db,
-  type DataDir,
-} from '@parley/station';
+import type { Db, DataDir } from '@parley/station';
+import type { Station } from '@parley/station';
+// Loaded on first use: client commands and --help then start without the server's dependencies.
+const lib = () => import('@parley/station');
+type StationLib = Awaited<ReturnType<typeof lib>>;
 import type { Command } from 'commander';
 import { ago, printJson, printTable } from '../output.js';
 
 /** Admin commands open the station's database directly; SQLite's WAL lets them run beside a live station. */
-async function withStation<T>(dir: string, fn: (db: Db, data: DataDir) => Promise<T>): Promise<T> {
-  const data = loadDataDir(dir);
-  const db = await openDatabase(data);
+async function withStation<T>(dir: string, fn: (db: Db, data: DataDir, L: StationLib) => Promise<T>): Promise<T> {
+  const L = await lib();
+  const data = L.loadDataDir(dir);
+  const db = await L.openDatabase(data);
   try {
-    return await fn(db, data);
+    return await fn(db, data, L);
   } finally {
     await db.destroy();
   }
@@ -50,8 +40,11 @@ export function registerAdminCommands(program: Command): void {
     .option('--heartbeat-ms <ms>', 'heartbeat interval on every line', '10000')
     .option('--json', 'print the result as JSON')
     .action(async (o: { data: string; name: string; url: string[]; listen?: string[]; heartbeatMs: string; json?: boolean }) => {
-      const data = initDataDir(o.data, o.name, o.url, { heartbeatMs: Number(o.heartbeatMs), ...(o.listen ? { listen: o.listen } : {}) });
-      const db = await openDatabase(data);
+      const data = (await lib()).initDataDir(o.data, o.name, o.url, {
+        heartbeatMs: Number(o.heartbeatMs),
+        ...(o.listen ? { listen: o.listen } : {}),
+      });
+      const db = await (await lib()).openDatabase(data);
       await db.destroy();
       if (o.json) printJson({ name: data.config.name, fingerprint: data.key.fingerprint, urls: data.config.urls, dir: data.dir });
       else {
@@ -64,7 +57,7 @@ export function registerAdminCommands(program: Command): void {
     .description('serve the station until SIGINT or SIGTERM')
     .requiredOption('--data <dir>', 'data directory')
     .action(async (o: { data: string }) => {
-      const s = await Station.start(o.data);
+      const s = await (await lib()).Station.start(o.data);
       const stop = async (signal: string) => {
         s.ctx.log.info({ signal }, 'shutting down');
         await s.stop();
@@ -79,7 +72,7 @@ export function registerAdminCommands(program: Command): void {
     .requiredOption('--data <dir>', 'data directory')
     .option('--json', 'print as JSON')
     .action(async (o: { data: string; json?: boolean }) => {
-      const data = loadDataDir(o.data);
+      const data = (await lib()).loadDataDir(o.data);
       const info = { name: data.config.name, fingerprint: data.key.fingerprint, urls: data.config.urls };
       if (o.json) printJson(info);
       else process.stdout.write(`${info.name}\nFingerprint: ${info.fingerprint}\nURLs: ${info.urls.join(' ')}\n`);
@@ -105,7 +98,7 @@ export function registerAdminCommands(program: Command): void {
       }
       if (o.name.trim().length === 0 || o.name.length > 100) throw new ParleyError('VALIDATION_FAILED', '--name must be 1-100 characters');
       const role = o.role;
-      const res = await withStation(o.data, (db) => addMember(db, { handle: o.handle, name: o.name, role }));
+      const res = await withStation(o.data, (db, _data, L) => L.addMember(db, { handle: o.handle, name: o.name, role }));
       if (o.json) printJson({ ...res.member, enrollmentSecret: res.secret });
       else {
         process.stdout.write(
@@ -120,7 +113,7 @@ export function registerAdminCommands(program: Command): void {
     .requiredOption('--data <dir>', 'data directory')
     .option('--json', 'print as JSON')
     .action(async (o: { data: string; json?: boolean }) => {
-      const members = await withStation(o.data, (db) => listMembers(db));
+      const members = await withStation(o.data, (db, _data, L) => L.listMembers(db));
       if (o.json) return printJson(members);
       printTable([['HANDLE', 'NAME', 'ROLE', 'ENROLLED'], ...members.map((m) => [m.handle, m.name, m.role, m.enrolled ? 'yes' : 'no'])]);
     });
@@ -130,7 +123,7 @@ export function registerAdminCommands(program: Command): void {
     .requiredOption('--data <dir>', 'data directory')
     .requiredOption('--handle <handle>', 'member handle')
     .action(async (o: { data: string; handle: string }) => {
-      const secret = await withStation(o.data, (db) => resetEnrollment(db, o.handle));
+      const secret = await withStation(o.data, (db, _data, L) => L.resetEnrollment(db, o.handle));
       process.stdout.write(`New enrollment secret for ${o.handle}:\n${secret}\n`);
     });
 
@@ -147,8 +140,8 @@ export function registerAdminCommands(program: Command): void {
         throw new ParleyError('VALIDATION_FAILED', `"${o.line}" is not a valid line name`, 'use a-z, 0-9, - and _');
       const ttl = Number(o.ttlHours);
       if (!(ttl > 0 && ttl <= 24 * 30)) throw new ParleyError('VALIDATION_FAILED', '--ttl-hours must be between 0 and 720');
-      const inv = await withStation(o.data, (db, data) =>
-        createInvitation(db, data, { line: o.line, seats: parseSeats(o.seats), ttlMs: ttl * 3600_000 }),
+      const inv = await withStation(o.data, (db, data, L) =>
+        L.createInvitation(db, data, { line: o.line, seats: parseSeats(o.seats), ttlMs: ttl * 3600_000 }),
       );
       process.stdout.write(`Invitation to line "${o.line}", valid until ${new Date(inv.body.expiresAt).toISOString()}, usable once.\n`);
       process.stdout.write('Send it to the other station\u2019s operator, then compare the safety number they read back.\n');
@@ -163,8 +156,8 @@ export function registerAdminCommands(program: Command): void {
     .option('--json', 'print as JSON')
     .argument('<invitation>', 'the invitation text')
     .action(async (invitation: string, o: { data: string; seats: string; name?: string; json?: boolean }) => {
-      const res = await withStation(o.data, (db, data) =>
-        acceptInvitation(db, data, { invitation, seats: parseSeats(o.seats), ...(o.name ? { name: o.name } : {}) }),
+      const res = await withStation(o.data, (db, data, L) =>
+        L.acceptInvitation(db, data, { invitation, seats: parseSeats(o.seats), ...(o.name ? { name: o.name } : {}) }),
       );
       if (o.json) return printJson(res);
       process.stdout.write(`Line "${res.lineName}" linked with station ${res.peer.name} (${res.peer.fingerprint}).\n`);
@@ -172,9 +165,9 @@ export function registerAdminCommands(program: Command): void {
       process.stdout.write(`${res.safetyNumber}\n`);
     });
   const statusAction = async (o: { data: string; line?: string; json?: boolean }) => {
-    const rows = await withStation(o.data, async (db, data) => {
-      const lines = o.line ? [await lineByName(db, o.line)] : await allLines(db);
-      return Promise.all(lines.map((l) => summarizeLine({ db, key: data.key, heartbeatMs: data.config.heartbeatMs }, l)));
+    const rows = await withStation(o.data, async (db, data, L) => {
+      const lines = o.line ? [await L.lineByName(db, o.line)] : await L.allLines(db);
+      return Promise.all(lines.map((l) => L.summarizeLine({ db, key: data.key, heartbeatMs: data.config.heartbeatMs }, l)));
     });
     if (o.json) return printJson(o.line ? rows[0] : rows);
     if (rows.length === 0) {

@@ -1,17 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Role, SessionResponse } from '@parley/protocol';
-import {
-  acceptInvitation,
-  addMember,
-  allLines,
-  createInvitation,
-  createLogger,
-  initDataDir,
-  loadDataDir,
-  openDatabase,
-  Station,
-} from '@parley/station';
+import type { Station } from '@parley/station';
+// Loaded on first use: client commands and --help then start without the server's dependencies.
+const lib = () => import('@parley/station');
 import type { Command } from 'commander';
 import { apiCall } from '../api-client.js';
 
@@ -40,22 +32,23 @@ const password = (station: string, handle: string) => `${station}-${handle}-demo
 
 /** Two stations on loopback with demo people and one line between them, in one process. */
 async function prepare(dir: string, basePort: number): Promise<void> {
+  const L = await lib();
   const names = ['washington', 'moscow'] as const;
   const fresh = !existsSync(join(dir, 'washington', 'station.json'));
   if (!fresh) return;
   const secrets: Record<string, Record<string, string>> = {};
   names.forEach((name, i) => {
-    initDataDir(join(dir, name), name, [`http://127.0.0.1:${basePort + i}`], { heartbeatMs: 5000 });
+    L.initDataDir(join(dir, name), name, [`http://127.0.0.1:${basePort + i}`], { heartbeatMs: 5000 });
   });
   for (const name of names) {
-    const data = loadDataDir(join(dir, name));
-    const db = await openDatabase(data);
+    const data = L.loadDataDir(join(dir, name));
+    const db = await L.openDatabase(data);
     secrets[name] = {};
-    for (const p of PEOPLE[name]) (secrets[name] as Record<string, string>)[p.handle] = (await addMember(db, p)).secret;
+    for (const p of PEOPLE[name]) (secrets[name] as Record<string, string>)[p.handle] = (await L.addMember(db, p)).secret;
     await db.destroy();
   }
   const stations = await Promise.all(
-    names.map((n) => Station.start(join(dir, n), { log: createLogger(n, { file: join(dir, `${n}.log`) }) })),
+    names.map((n) => L.Station.start(join(dir, n), { log: L.createLogger(n, { file: join(dir, `${n}.log`) }) })),
   );
   try {
     for (const [i, name] of names.entries()) {
@@ -72,8 +65,8 @@ async function prepare(dir: string, basePort: number): Promise<void> {
       }
     }
     const [w, m] = stations as [Station, Station];
-    const inv = await createInvitation(w.ctx.db, w.ctx.data, { line: 'chiefs-of-staff', seats: ['chief', 'deputy', 'duty'] });
-    await acceptInvitation(m.ctx.db, m.ctx.data, { invitation: inv.text, seats: ['chief', 'deputy', 'duty'] });
+    const inv = await L.createInvitation(w.ctx.db, w.ctx.data, { line: 'chiefs-of-staff', seats: ['chief', 'deputy', 'duty'] });
+    await L.acceptInvitation(m.ctx.db, m.ctx.data, { invitation: inv.text, seats: ['chief', 'deputy', 'duty'] });
   } finally {
     await Promise.all(stations.map((s) => s.stop()));
   }
@@ -86,13 +79,15 @@ export function registerDemoCommand(program: Command): void {
     .option('--dir <dir>', 'where the demo keeps its stations', '.parley-demo')
     .option('--port <port>', 'washington listens here, moscow on the next port', '7301')
     .action(async (o: { dir: string; port: string }) => {
+      const L = await lib();
       const dir = resolve(o.dir);
       const basePort = Number(o.port);
       await prepare(dir, basePort);
       const names = ['washington', 'moscow'] as const;
       const stations: Station[] = [];
-      for (const n of names) stations.push(await Station.start(join(dir, n), { log: createLogger(n, { file: join(dir, `${n}.log`) }) }));
-      const lines = await allLines(stations[0]!.ctx.db);
+      for (const n of names)
+        stations.push(await L.Station.start(join(dir, n), { log: L.createLogger(n, { file: join(dir, `${n}.log`) }) }));
+      const lines = await L.allLines(stations[0]!.ctx.db);
       const out: string[] = ['', 'Parley demo is running. Two stations on loopback:', ''];
       names.forEach((n, i) => {
         out.push(`  ${n.padEnd(11)} http://127.0.0.1:${basePort + i}/   fingerprint ${stations[i]!.ctx.data.key.fingerprint}`);

@@ -33,7 +33,11 @@ export function initDataDir(dir: string, name: string, urls: string[], opts: { h
   if (existsSync(join(abs, CONFIG))) {
     throw new ParleyError('DATA_DIR_EXISTS', `${abs} already holds a station`, 'choose another --data directory');
   }
-  const config = parseWith(StationConfig, { version: 1, name, urls, heartbeatMs: opts.heartbeatMs ?? 10_000, ...(opts.listen ? { listen: opts.listen } : {}) }, 'station settings');
+  const config = parseWith(
+    StationConfig,
+    { version: 1, name, urls, heartbeatMs: opts.heartbeatMs ?? 10_000, ...(opts.listen ? { listen: opts.listen } : {}) },
+    'station settings',
+  );
   mkdirSync(abs, { recursive: true, mode: 0o700 });
   const key = StationKey.generate();
   // The key is written before the config so a crash in between leaves no half-made station.

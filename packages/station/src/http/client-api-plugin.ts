@@ -71,8 +71,7 @@ export async function clientApiPlugin(app: FastifyInstance, opts: { ctx: Station
 
   app.post('/api/v1/enroll', { schema: { body: EnrollRequest } }, async (req, reply) => {
     const body = req.body as EnrollRequest;
-    const keys = [`ip:${req.ip}`];
-    ctx.throttle.check(keys);
+    ctx.throttle.byAddress.check([req.ip]);
     try {
       const { member, deviceId } = await enroll(db, {
         handle: body.handle,
@@ -82,21 +81,23 @@ export async function clientApiPlugin(app: FastifyInstance, opts: { ctx: Station
       });
       return await startSession(reply, member, deviceId, body.session ?? 'cookie');
     } catch (e) {
-      if (e instanceof ParleyError && e.code === 'ENROLLMENT_INVALID') ctx.throttle.fail(keys);
+      if (e instanceof ParleyError && e.code === 'ENROLLMENT_INVALID') ctx.throttle.byAddress.fail([req.ip]);
       throw e;
     }
   });
 
   app.post('/api/v1/login', { schema: { body: LoginRequest } }, async (req, reply) => {
     const body = req.body as LoginRequest;
-    const keys = [`handle:${body.handle}`, `ip:${req.ip}`];
-    ctx.throttle.check(keys);
+    const { byHandle, byAddress } = ctx.throttle;
+    byHandle.check([body.handle]);
+    byAddress.check([req.ip]);
     const member = await checkPassword(db, body.handle, body.password);
     if (!member) {
-      ctx.throttle.fail(keys);
+      byHandle.fail([body.handle]);
+      byAddress.fail([req.ip]);
       throw new ParleyError('BAD_CREDENTIALS', 'wrong handle or password', 'check both; after 5 failures you must wait 15 minutes');
     }
-    ctx.throttle.succeed(keys);
+    byHandle.succeed([body.handle]);
     const deviceId = await addDevice(db, member.id, body.device ?? 'browser');
     return startSession(reply, member, deviceId, body.session ?? 'cookie');
   });
