@@ -29,7 +29,10 @@ async function login(st: StationProcess, handle: string, password: string): Prom
   return profile;
 }
 
-async function readJson(profile: string, line: string): Promise<Array<{ text: string; dir: string; sender: { handle: string; station: string }; seq: number }>> {
+async function readJson(
+  profile: string,
+  line: string,
+): Promise<Array<{ text: string; dir: string; sender: { handle: string; station: string }; seq: number }>> {
   const out = await cliOk(['read', '--profile', profile, '--line', line, '--json']);
   return out
     .trim()
@@ -108,7 +111,9 @@ describe('lines between two stations', () => {
     const garbage = await runCli(['line', 'accept', '--data', mo.dir, '--seats', 'chief', 'parley1.nonsense']);
     assert.match(garbage.stderr, /INVITATION_TAMPERED/);
 
-    const short = lastLine(await cliOk(['line', 'invite', '--data', wa.dir, '--line', 'brief', '--seats', 'chief', '--ttl-hours', '0.0003']));
+    const short = lastLine(
+      await cliOk(['line', 'invite', '--data', wa.dir, '--line', 'brief', '--seats', 'chief', '--ttl-hours', '0.0003']),
+    );
     await new Promise((r) => setTimeout(r, 1500));
     const expired = await runCli(['line', 'accept', '--data', mo.dir, '--seats', 'chief', short]);
     assert.equal(expired.code, 1);
@@ -143,8 +148,16 @@ describe('lines between two stations', () => {
     for (const view of [atMoscow, atWashington]) {
       const fromWa = view.filter((i) => i.sender.station === 'washington').map((i) => i.text);
       const fromMo = view.filter((i) => i.sender.station === 'moscow').map((i) => i.text);
-      assert.deepEqual(fromWa, sent.filter((t) => t.startsWith('from')), 'washington\u2019s messages in order, once each');
-      assert.deepEqual(fromMo, sent.filter((t) => t.startsWith('из')), 'moscow\u2019s messages in order, once each');
+      assert.deepEqual(
+        fromWa,
+        sent.filter((t) => t.startsWith('from')),
+        'washington\u2019s messages in order, once each',
+      );
+      assert.deepEqual(
+        fromMo,
+        sent.filter((t) => t.startsWith('из')),
+        'moscow\u2019s messages in order, once each',
+      );
     }
     assert.deepEqual(
       atMoscow.filter((i) => i.dir === 'in').map((i) => i.seq),
@@ -164,7 +177,18 @@ describe('lines between two stations', () => {
     const moChief = await login(mo, 'chief', 'mo-chief-password');
     const waChief = await login(wa, 'chief', 'wa-chief-password');
     const before = (await readJson(moChief, 'chiefs')).length;
-    const follower = spawn(process.execPath, [CLI_BIN, 'read', '--profile', moChief, '--line', 'chiefs', '--follow', '--json', '--after', String(before)]);
+    const follower = spawn(process.execPath, [
+      CLI_BIN,
+      'read',
+      '--profile',
+      moChief,
+      '--line',
+      'chiefs',
+      '--follow',
+      '--json',
+      '--after',
+      String(before),
+    ]);
     let out = '';
     follower.stdout.on('data', (d) => {
       out += d;
@@ -209,7 +233,9 @@ describe('lines between two stations', () => {
     assert.equal(a.item.pos, b.item.pos);
     assert.equal(a.item.pos, c.item.pos);
     assert.deepEqual([a.duplicate, b.duplicate, c.duplicate].filter(Boolean).length, 2);
-    const page = (await (await fetch(`${wa.url}/api/v1/lines/deputies/items`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+    const page = (await (
+      await fetch(`${wa.url}/api/v1/lines/deputies/items`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as {
       items: unknown[];
     };
     assert.equal(page.items.length, 1);

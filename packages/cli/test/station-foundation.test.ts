@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cliOk, lastLine, runCli, StationProcess, tempDir } from '@parley/testkit';
 
+// biome-ignore lint/suspicious/noExplicitAny: response JSON is probed field by field by assertions, which fail loudly on a wrong shape.
+type Json = Record<string, any>;
+
 async function post(url: string, body: string | object, headers: Record<string, string> = {}) {
   const res = await fetch(url, {
     method: 'POST',
@@ -11,19 +14,19 @@ async function post(url: string, body: string | object, headers: Record<string, 
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : {}, headers: res.headers };
+  return { status: res.status, body: text ? (JSON.parse(text) as Json) : {}, headers: res.headers };
 }
 
 async function get(url: string, token?: string) {
   const res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   const text = await res.text();
-  let body: any = text;
+  let body: Json | string = text;
   try {
     body = JSON.parse(text);
   } catch {
     // metrics are text
   }
-  return { status: res.status, body };
+  return { status: res.status, body: body as Json };
 }
 
 async function memberList(dir: string): Promise<Array<{ handle: string; enrolled: boolean; role: string }>> {
