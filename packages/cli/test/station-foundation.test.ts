@@ -195,8 +195,8 @@ describe('station foundation', () => {
     assert.equal(h.body.station, 'washington');
     const m = await get(`${st.url}/metrics`);
     assert.equal(m.status, 200);
-    assert.match(m.body as string, /# TYPE parley_items_accepted_total counter/);
-    assert.match(m.body as string, /process_cpu|parley_lines|parley_line_health/);
+    assert.match(String(m.body), /# TYPE parley_items_accepted_total counter/);
+    assert.match(String(m.body), /process_cpu|parley_lines|parley_line_health/);
   });
 
   it('keeps members and sessions across a restart, and logs no secrets', async () => {

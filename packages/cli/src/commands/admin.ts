@@ -1,11 +1,11 @@
 import { isRole, ParleyError, ROLES } from '@parley/protocol';
-import type { Db, DataDir } from '@parley/station';
-import type { Station } from '@parley/station';
+import type { DataDir, Db } from '@parley/station';
+import type { Command } from 'commander';
+import { ago, printJson, printTable } from '../output.js';
+
 // Loaded on first use: client commands and --help then start without the server's dependencies.
 const lib = () => import('@parley/station');
 type StationLib = Awaited<ReturnType<typeof lib>>;
-import type { Command } from 'commander';
-import { ago, printJson, printTable } from '../output.js';
 
 /** Admin commands open the station's database directly; SQLite's WAL lets them run beside a live station. */
 async function withStation<T>(dir: string, fn: (db: Db, data: DataDir, L: StationLib) => Promise<T>): Promise<T> {

@@ -2,10 +2,11 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Role, SessionResponse } from '@parley/protocol';
 import type { Station } from '@parley/station';
-// Loaded on first use: client commands and --help then start without the server's dependencies.
-const lib = () => import('@parley/station');
 import type { Command } from 'commander';
 import { apiCall } from '../api-client.js';
+
+// Loaded on first use: client commands and --help then start without the server's dependencies.
+const lib = () => import('@parley/station');
 
 interface DemoPerson {
   handle: string;
