@@ -115,6 +115,15 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('fed_nonces_expiry').on('fed_nonces').column('expires_at').execute();
     },
   },
+  '0003_line_health': {
+    // The running station writes what it last saw of the line, so out-of-process readers
+    // (the admin CLI's `line status`) see the same lamp as the station's own API.
+    async up(db: Db) {
+      await db.schema.alterTable('lines').addColumn('health', 'text').execute();
+      await db.schema.alterTable('lines').addColumn('health_at', 'bigint').execute();
+      await db.schema.alterTable('lines').addColumn('endpoints', 'text').execute();
+    },
+  },
 };
 
 class StaticProvider implements MigrationProvider {

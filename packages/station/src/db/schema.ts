@@ -48,6 +48,10 @@ export interface LinesTable {
   /** Highest sequence the peer says it has assigned (from heartbeats). */
   peer_sent_seq: number;
   last_contact_at: number | null;
+  /** Last health the running station computed, when, and its view of the peer's endpoints (JSON). */
+  health: string | null;
+  health_at: number | null;
+  endpoints: string | null;
 }
 
 export interface SeatsTable {

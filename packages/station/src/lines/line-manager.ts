@@ -27,7 +27,15 @@ export class LineManager {
     this.runtimes.clear();
   }
 
+  private lastPrune = 0;
+
   async scan(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastPrune > 60_000) {
+      // Replay protection only needs nonces inside the clock window.
+      this.lastPrune = now;
+      await this.deps.db.deleteFrom('fed_nonces').where('expires_at', '<', now).execute();
+    }
     for (const line of await allLines(this.deps.db)) {
       if (this.runtimes.has(line.id)) continue;
       const rt = new LineRuntime(line.id, line.peer_public_key, JSON.parse(line.peer_urls) as string[], this.deps);
@@ -55,8 +63,18 @@ export async function summarizeLine(
   const { db, key } = deps;
   const lastContactAt = line.last_contact_at === null ? null : num(line.last_contact_at);
   let health: LineSummary['health'];
-  if (runtime) health = await runtime.health();
-  else health = lastContactAt !== null && Date.now() - lastContactAt <= 3 * deps.heartbeatMs ? 'up' : 'down';
+  let endpoint: string | null = null;
+  if (runtime) {
+    health = await runtime.health();
+    endpoint = runtime.endpoints.current();
+  } else {
+    // Read from outside the station process: trust its last written view while fresh. A
+    // station that stopped writing is not running, and then the line is down from our side.
+    const fresh = line.health_at !== null && Date.now() - num(line.health_at) <= 3 * deps.heartbeatMs;
+    health = fresh && (line.health === 'up' || line.health === 'degraded') ? line.health : 'down';
+    const eps = line.endpoints ? (JSON.parse(line.endpoints) as { url: string; up: boolean }[]) : [];
+    endpoint = fresh ? (eps.find((e) => e.up)?.url ?? null) : null;
+  }
   return {
     id: line.id,
     name: line.name,
@@ -72,7 +90,7 @@ export async function summarizeLine(
     lastContactAt,
     backlogOut: num(line.out_seq) - num(line.out_acked),
     backlogIn: Math.max(0, num(line.peer_sent_seq) - num(line.in_seq)),
-    endpoint: runtime?.endpoints.current() ?? null,
+    endpoint,
     lastPos: num(line.last_pos),
     deliveredSeq: num(line.out_acked),
   };

@@ -169,6 +169,11 @@ export class LineRuntime {
       }),
     );
     const h = await this.health();
+    await db
+      .updateTable('lines')
+      .set({ health: h, health_at: Date.now(), endpoints: JSON.stringify(this.endpoints.states) })
+      .where('id', '=', this.lineId)
+      .execute();
     if (h !== this.lastHealth) {
       this.lastHealth = h;
       hub.emit({ type: 'health', lineId: this.lineId });

@@ -135,6 +135,9 @@ async function insertLine(
         peer_sent_seq: 0,
         // The ceremony itself is the first contact.
         last_contact_at: now,
+        health: null,
+        health_at: null,
+        endpoints: null,
       })
       .execute();
     for (const member_id of seatIds) await trx.insertInto('seats').values({ line_id: line.id, member_id }).execute();
