@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { ParleyError } from '@parley/protocol';
 import { LoginThrottle } from './auth/login-throttle.js';
 import { type DataDir, loadDataDir } from './config/data-dir.js';
-import { type Db, openSqlite } from './db/open.js';
+import { type Db, openPostgres, openSqlite } from './db/open.js';
 import { buildServer, type ServerOptions } from './http/server.js';
 import { Hub } from './lines/hub.js';
 import { LineManager } from './lines/line-manager.js';
@@ -13,6 +13,15 @@ import { createMetrics } from './metrics.js';
 import type { StationContext } from './station-context.js';
 
 export async function openDatabase(data: DataDir): Promise<Db> {
+  const url = process.env.PARLEY_DATABASE_URL ?? data.config.database;
+  if (url) {
+    try {
+      return await openPostgres(url);
+    } catch (e) {
+      const where = url.replace(/\/\/[^@/]*@/, '//…@');
+      throw new ParleyError('UNAVAILABLE', `cannot use the database at ${where}: ${(e as Error).message}`, 'is PostgreSQL running and the URL right?');
+    }
+  }
   try {
     return await openSqlite(data.dbFile);
   } catch (e) {

@@ -3,6 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { CLI_BIN, cliOk, lastLine } from './cli.js';
 import { freePort } from './ports.js';
+import { freshPostgresDatabase, testPostgresUrl } from './postgres.js';
 import { tempDir } from './temp.js';
 
 const running = new Set<ChildProcess>();
@@ -43,6 +44,8 @@ export class StationProcess {
     const listen = ports.map((p) => `http://127.0.0.1:${p}`);
     const urls = opts.advertise ? opts.advertise(ports) : listen;
     // With `advertise`, the station listens on its own ports but tells peers other URLs (a proxy).
+    const pgAdmin = testPostgresUrl();
+    const database = pgAdmin ? ['--database', await freshPostgresDatabase(pgAdmin, opts.name)] : [];
     await cliOk([
       'station',
       'init',
@@ -59,9 +62,12 @@ export class StationProcess {
     return new StationProcess(opts.name, dir, ports, urls);
   }
 
-  async start(): Promise<void> {
+  /** Start the process; `nodeArgs` go to node itself (e.g. `--cpu-prof` for a benchmark). */
+  async start(opts: { nodeArgs?: string[] } = {}): Promise<void> {
     const out = createWriteStream(join(this.dir, 'station.out'), { flags: 'a' });
-    const child = spawn(process.execPath, [CLI_BIN, 'station', 'start', '--data', this.dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI_BIN, 'station', 'start', '--data', this.dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout?.pipe(out);
     child.stderr?.pipe(out);
     running.add(child);

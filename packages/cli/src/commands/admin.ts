@@ -38,13 +38,16 @@ export function registerAdminCommands(program: Command): void {
     .requiredOption('--url <url...>', 'URL(s) the station is reached at, best first; it listens on each')
     .option('--listen <url...>', 'listen here instead, when a proxy or load balancer sits in front of the advertised URLs')
     .option('--heartbeat-ms <ms>', 'heartbeat interval on every line', '10000')
+    .option('--database <url>', 'postgres://… to keep the station in PostgreSQL (default: SQLite in the data directory)')
     .option('--json', 'print the result as JSON')
-    .action(async (o: { data: string; name: string; url: string[]; listen?: string[]; heartbeatMs: string; json?: boolean }) => {
-      const data = (await lib()).initDataDir(o.data, o.name, o.url, {
+    .action(async (o: { data: string; name: string; url: string[]; listen?: string[]; heartbeatMs: string; database?: string; json?: boolean }) => {
+      const L = await lib();
+      const data = L.initDataDir(o.data, o.name, o.url, {
         heartbeatMs: Number(o.heartbeatMs),
         ...(o.listen ? { listen: o.listen } : {}),
+        ...(o.database ? { database: o.database } : {}),
       });
-      const db = await (await lib()).openDatabase(data);
+      const db = await L.openDatabase(data);
       await db.destroy();
       if (o.json) printJson({ name: data.config.name, fingerprint: data.key.fingerprint, urls: data.config.urls, dir: data.dir });
       else {

@@ -13,6 +13,8 @@ export const StationConfig = Type.Object(
     /** Where to listen, when that differs from what peers are told (a proxy or load balancer in front). */
     listen: Type.Optional(Type.Array(HttpUrl, { minItems: 1, maxItems: 8 })),
     heartbeatMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
+    /** postgres://… to share one database between several station processes; absent: SQLite in the data directory. */
+    database: Type.Optional(Type.String({ pattern: '^postgres(ql)?://', maxLength: 500 })),
   },
   { additionalProperties: false },
 );
@@ -28,14 +30,16 @@ export interface DataDir {
 const CONFIG = 'station.json';
 const KEY = 'station.key';
 
-export function initDataDir(dir: string, name: string, urls: string[], opts: { heartbeatMs?: number; listen?: string[] } = {}): DataDir {
+export function initDataDir(dir: string, name: string, urls: string[], opts: { heartbeatMs?: number; listen?: string[]; database?: string } = {}): DataDir {
   const abs = resolve(dir);
   if (existsSync(join(abs, CONFIG))) {
     throw new ParleyError('DATA_DIR_EXISTS', `${abs} already holds a station`, 'choose another --data directory');
   }
   const config = parseWith(
     StationConfig,
-    { version: 1, name, urls, heartbeatMs: opts.heartbeatMs ?? 10_000, ...(opts.listen ? { listen: opts.listen } : {}) },
+    { version: 1, name, urls, heartbeatMs: opts.heartbeatMs ?? 10_000, ...(opts.listen ? { listen: opts.listen } : {}),
+      ...(opts.database ? { database: opts.database } : {}),
+    },
     'station settings',
   );
   mkdirSync(abs, { recursive: true, mode: 0o700 });

@@ -1,5 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
 import { migrate } from './migrations.js';
 import type { Database } from './schema.js';
 
@@ -19,4 +20,30 @@ export async function openSqlite(file: string): Promise<Db> {
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   await migrate(db as unknown as Kysely<unknown>);
   return db;
+}
+
+// int8 (bigint) columns hold sequence numbers and millisecond times, all far below 2^53:
+// read them as numbers, as SQLite does, so the rest of the code sees one type.
+pg.types.setTypeParser(20, (v: string) => Number(v));
+
+/**
+ * PostgreSQL: several station processes may share one database. PostgreSQL's default
+ * (synchronous_commit=on) makes a commit durable before it returns, like SQLite's FULL.
+ */
+export async function openPostgres(url: string): Promise<Db> {
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000 });
+  // A lost connection must surface as a failed query, never crash the process.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await migrate(db as unknown as Kysely<unknown>);
+  } catch (e) {
+    await db.destroy();
+    throw e;
+  }
+  return db;
+}
+
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//.test(url);
 }

@@ -36,7 +36,14 @@ export async function storeIncoming(db: Db, hub: Hub, lineId: string, items: Fed
     }
   }
   const result = await db.transaction().execute(async (trx) => {
-    const line = await trx.selectFrom('lines').select(['in_seq', 'last_pos']).where('id', '=', lineId).executeTakeFirstOrThrow();
+    // A no-op update takes the line's row lock first (PostgreSQL), so two processes storing
+    // batches for the same line serialize here instead of racing on in_seq.
+    const line = await trx
+      .updateTable('lines')
+      .set({ in_seq: sql<number>`in_seq` })
+      .where('id', '=', lineId)
+      .returning(['in_seq', 'last_pos'])
+      .executeTakeFirstOrThrow();
     const held = num(line.in_seq);
     const first = (items[0] as FedItem).seq;
     if (first > held + 1) throw new SeqGapError(`expected sequence ${held + 1}, got ${first}`, held);
