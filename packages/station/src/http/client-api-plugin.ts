@@ -12,19 +12,12 @@ import {
   type SessionResponse,
 } from '@parley/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type AuthContext, createSession, endSession, resolveSession, type SessionKind } from '../auth/sessions.js';
+import { type AuthContext, createSession, endSession, type SessionKind } from '../auth/sessions.js';
 import { addDevice, checkPassword, enroll, listMembers, toMember } from '../members/members.js';
 import { linesForMember, num, readItems, seatedLine, toItem, type LineRow } from '../lines/line-store.js';
 import type { StationContext } from '../station-context.js';
+import { authenticator, SESSION_COOKIE, who } from './authenticate.js';
 import { toParleyError } from './errors.js';
-
-export const SESSION_COOKIE = 'parley_session';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    auth: AuthContext | null;
-  }
-}
 
 export async function clientApiPlugin(app: FastifyInstance, opts: { ctx: StationContext }): Promise<void> {
   const { ctx } = opts;
@@ -34,15 +27,7 @@ export async function clientApiPlugin(app: FastifyInstance, opts: { ctx: Station
 
   app.decorateRequest('auth', null);
 
-  async function authenticate(req: FastifyRequest): Promise<void> {
-    const header = req.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7) : req.cookies[SESSION_COOKIE];
-    const auth = token ? await resolveSession(db, token) : undefined;
-    if (!auth) throw new ParleyError('UNAUTHENTICATED', 'you are not logged in, or your session has ended', 'log in again');
-    req.auth = auth;
-  }
-  const authed = { preHandler: authenticate };
-  const who = (req: FastifyRequest): AuthContext => req.auth as AuthContext;
+  const authed = { preHandler: authenticator(db) };
 
   function sessionResponse(auth: { member: AuthContext['member']; deviceId: string }, expiresAt: number, token?: string): SessionResponse {
     return {

@@ -2,11 +2,13 @@ import cookie from '@fastify/cookie';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { StationContext } from '../station-context.js';
+import { adminApiPlugin } from './admin-api-plugin.js';
 import { clientApiPlugin } from './client-api-plugin.js';
 import { installErrorHandling } from './errors.js';
 import { federationPlugin } from './federation-plugin.js';
 import { observabilityPlugin } from './observability-plugin.js';
 import { validatorCompiler } from './validation.js';
+import { webPlugin } from './web-plugin.js';
 
 export interface ServerOptions {
   /** Extra plugins (the web app) registered after the APIs. */
@@ -32,6 +34,8 @@ export async function buildServer(ctx: StationContext, opts: ServerOptions = {})
   await app.register(observabilityPlugin, { ctx });
   await app.register(clientApiPlugin, { ctx });
   await app.register(federationPlugin, { ctx });
+  await app.register(adminApiPlugin, { ctx });
+  await app.register(webPlugin, { ctx });
   if (opts.extra) await opts.extra(app);
   return app;
 }
