@@ -8,18 +8,28 @@ import { buildServer, type ServerOptions } from './http/server.js';
 import { Hub } from './lines/hub.js';
 import { LineManager } from './lines/line-manager.js';
 import { Outbox } from './lines/outbox.js';
+import { PgRelay } from './db/pg-relay.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import type { StationContext } from './station-context.js';
 
+/** PostgreSQL URL when the station keeps its data there (environment first), else undefined: SQLite. */
+export function databaseUrl(data: DataDir): string | undefined {
+  return process.env.PARLEY_DATABASE_URL || data.config.database;
+}
+
 export async function openDatabase(data: DataDir): Promise<Db> {
-  const url = process.env.PARLEY_DATABASE_URL ?? data.config.database;
+  const url = databaseUrl(data);
   if (url) {
     try {
       return await openPostgres(url);
     } catch (e) {
       const where = url.replace(/\/\/[^@/]*@/, '//…@');
-      throw new ParleyError('UNAVAILABLE', `cannot use the database at ${where}: ${(e as Error).message}`, 'is PostgreSQL running and the URL right?');
+      throw new ParleyError(
+        'UNAVAILABLE',
+        `cannot use the database at ${where}: ${(e as Error).message}`,
+        'is PostgreSQL running and the URL right?',
+      );
     }
   }
   try {
@@ -36,9 +46,14 @@ export async function openDatabase(data: DataDir): Promise<Db> {
 /** A running station: database, line runtimes and one HTTP listener per advertised URL. */
 export class Station {
   private servers: FastifyInstance[] = [];
+  private relay: PgRelay | null = null;
   private constructor(readonly ctx: StationContext) {}
 
-  static async start(dir: string, opts: ServerOptions & { log?: Logger } = {}): Promise<Station> {
+  /**
+   * `listen` overrides where this process listens: each process of a multi-process station
+   * (same data directory, one PostgreSQL database) serves one of the advertised endpoints.
+   */
+  static async start(dir: string, opts: ServerOptions & { log?: Logger; listen?: string[] } = {}): Promise<Station> {
     const data = loadDataDir(dir);
     const log = opts.log ?? createLogger(`station:${data.config.name}`);
     const db = await openDatabase(data);
@@ -58,7 +73,13 @@ export class Station {
     ctx.lines = lines;
     const station = new Station(ctx);
     try {
-      for (const url of data.config.listen ?? data.config.urls) {
+      const pgUrl = databaseUrl(data);
+      if (pgUrl) {
+        station.relay = new PgRelay(pgUrl, log, (event) => hub.emitLocal(event));
+        await station.relay.start();
+        hub.relay = station.relay;
+      }
+      for (const url of opts.listen ?? data.config.listen ?? data.config.urls) {
         const u = new URL(url);
         const app = await buildServer(ctx, opts);
         await app.listen({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) });
@@ -77,6 +98,7 @@ export class Station {
     await this.ctx.lines.stop();
     await Promise.all(this.servers.map((s) => s.close()));
     this.servers = [];
+    await this.relay?.stop();
     await this.ctx.db.destroy();
     this.ctx.log.info('station stopped');
   }

@@ -40,27 +40,38 @@ export function registerAdminCommands(program: Command): void {
     .option('--heartbeat-ms <ms>', 'heartbeat interval on every line', '10000')
     .option('--database <url>', 'postgres://… to keep the station in PostgreSQL (default: SQLite in the data directory)')
     .option('--json', 'print the result as JSON')
-    .action(async (o: { data: string; name: string; url: string[]; listen?: string[]; heartbeatMs: string; database?: string; json?: boolean }) => {
-      const L = await lib();
-      const data = L.initDataDir(o.data, o.name, o.url, {
-        heartbeatMs: Number(o.heartbeatMs),
-        ...(o.listen ? { listen: o.listen } : {}),
-        ...(o.database ? { database: o.database } : {}),
-      });
-      const db = await L.openDatabase(data);
-      await db.destroy();
-      if (o.json) printJson({ name: data.config.name, fingerprint: data.key.fingerprint, urls: data.config.urls, dir: data.dir });
-      else {
-        process.stdout.write(`Station ${data.config.name} created in ${data.dir}\n`);
-        process.stdout.write(`Fingerprint: ${data.key.fingerprint}\n`);
-      }
-    });
+    .action(
+      async (o: {
+        data: string;
+        name: string;
+        url: string[];
+        listen?: string[];
+        heartbeatMs: string;
+        database?: string;
+        json?: boolean;
+      }) => {
+        const L = await lib();
+        const data = L.initDataDir(o.data, o.name, o.url, {
+          heartbeatMs: Number(o.heartbeatMs),
+          ...(o.listen ? { listen: o.listen } : {}),
+          ...(o.database ? { database: o.database } : {}),
+        });
+        const db = await L.openDatabase(data);
+        await db.destroy();
+        if (o.json) printJson({ name: data.config.name, fingerprint: data.key.fingerprint, urls: data.config.urls, dir: data.dir });
+        else {
+          process.stdout.write(`Station ${data.config.name} created in ${data.dir}\n`);
+          process.stdout.write(`Fingerprint: ${data.key.fingerprint}\n`);
+        }
+      },
+    );
   station
     .command('start')
     .description('serve the station until SIGINT or SIGTERM')
     .requiredOption('--data <dir>', 'data directory')
-    .action(async (o: { data: string }) => {
-      const s = await (await lib()).Station.start(o.data);
+    .option('--listen <url...>', 'listen on these URLs only (one process of a multi-process station on PostgreSQL)')
+    .action(async (o: { data: string; listen?: string[] }) => {
+      const s = await (await lib()).Station.start(o.data, o.listen ? { listen: o.listen } : {});
       const stop = async (signal: string) => {
         s.ctx.log.info({ signal }, 'shutting down');
         await s.stop();

@@ -124,6 +124,17 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('lines').addColumn('endpoints', 'text').execute();
     },
   },
+  '0004_leases': {
+    // Which process of a multi-process station runs a line's forwarder and heartbeats.
+    async up(db: Db) {
+      await db.schema
+        .createTable('leases')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('holder', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 class StaticProvider implements MigrationProvider {

@@ -97,6 +97,12 @@ export interface FedNoncesTable {
   expires_at: number;
 }
 
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+}
+
 export interface Database {
   members: MembersTable;
   devices: DevicesTable;
@@ -107,4 +113,5 @@ export interface Database {
   invitations: InvitationsTable;
   items: ItemsTable;
   fed_nonces: FedNoncesTable;
+  leases: LeasesTable;
 }

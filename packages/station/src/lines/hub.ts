@@ -12,12 +12,20 @@ export type HubEvent =
  */
 export class Hub {
   private readonly emitter = new EventEmitter();
+  /** Set when other processes of the same station must hear our events too. */
+  relay: { publish(event: HubEvent): void } | null = null;
 
   constructor() {
     this.emitter.setMaxListeners(0);
   }
 
   emit(event: HubEvent): void {
+    this.emitLocal(event);
+    this.relay?.publish(event);
+  }
+
+  /** An event from another process: deliver here only. */
+  emitLocal(event: HubEvent): void {
     this.emitter.emit(event.lineId, event);
     this.emitter.emit('*', event);
   }

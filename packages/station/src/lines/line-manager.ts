@@ -1,15 +1,23 @@
 import { type LineSummary, safetyNumber, stationFingerprint } from '@parley/protocol';
+import { newId } from '../ids.js';
+import { releaseLease, tryLease } from './lease.js';
 import { allLines, type LineRow, num, peerSeatsOf, seatsOf } from './line-store.js';
 import { LineRuntime, type RuntimeDeps } from './line-runtime.js';
 
+const LEASE_TTL_MS = 5000;
+
 /**
- * Runs a LineRuntime for every line in the database. Lines made by the admin CLI while the
- * station runs (it writes to the same database) are picked up by a periodic scan.
+ * Runs a LineRuntime for every line this process holds the lease of (all of them, on a
+ * one-process station). Lines made by the admin CLI while the station runs (it writes to the
+ * same database) are picked up by the periodic scan, which also renews leases and takes over
+ * the lines of a process that died.
  */
 export class LineManager {
   private readonly runtimes = new Map<string, LineRuntime>();
   private scanTimer: NodeJS.Timeout | null = null;
   private scanning: Promise<void> = Promise.resolve();
+  /** Identifies this process as a lease holder. */
+  readonly processId = newId();
 
   constructor(private readonly deps: RuntimeDeps) {}
 
@@ -23,7 +31,13 @@ export class LineManager {
   async stop(): Promise<void> {
     if (this.scanTimer) clearInterval(this.scanTimer);
     await this.scanning;
-    await Promise.all([...this.runtimes.values()].map((r) => r.stop()));
+    await Promise.all(
+      [...this.runtimes.entries()].map(async ([lineId, r]) => {
+        await r.stop();
+        // Hand the line over at once rather than after the lease times out.
+        await releaseLease(this.deps.db, `line:${lineId}`, this.processId).catch(() => {});
+      }),
+    );
     this.runtimes.clear();
   }
 
@@ -37,11 +51,18 @@ export class LineManager {
       await this.deps.db.deleteFrom('fed_nonces').where('expires_at', '<', now).execute();
     }
     for (const line of await allLines(this.deps.db)) {
-      if (this.runtimes.has(line.id)) continue;
-      const rt = new LineRuntime(line.id, line.peer_public_key, JSON.parse(line.peer_urls) as string[], this.deps);
-      this.runtimes.set(line.id, rt);
-      await rt.start();
-      this.deps.log.info({ line: line.name, peer: line.peer_name }, 'line running');
+      const held = await tryLease(this.deps.db, `line:${line.id}`, this.processId, LEASE_TTL_MS, now);
+      const running = this.runtimes.get(line.id);
+      if (held && !running) {
+        const rt = new LineRuntime(line.id, line.peer_public_key, JSON.parse(line.peer_urls) as string[], this.deps);
+        this.runtimes.set(line.id, rt);
+        await rt.start();
+        this.deps.log.info({ line: line.name, peer: line.peer_name }, 'line running in this process');
+      } else if (!held && running) {
+        this.runtimes.delete(line.id);
+        await running.stop();
+        this.deps.log.warn({ line: line.name }, 'another process took over the line');
+      }
     }
   }
 
