@@ -160,7 +160,9 @@ export function checkStream(input: StreamCheckInput): StreamCheckReport {
       const t = bySeq.get(o.seq);
       if (!t) continue; // counted above
       if (t.clientId !== o.clientId || t.payload !== o.payload || t.sender.handle !== o.sender.handle) {
-        problem(`sequence ${o.seq} differs between the two stations (${o.sender.handle}/${o.clientId} vs ${t.sender.handle}/${t.clientId})`);
+        problem(
+          `sequence ${o.seq} differs between the two stations (${o.sender.handle}/${o.clientId} vs ${t.sender.handle}/${t.clientId})`,
+        );
       }
     }
   }
@@ -176,7 +178,10 @@ export function checkStream(input: StreamCheckInput): StreamCheckReport {
  * What a client watching the line live (WebSocket, reconnecting with `after=` its last
  * position) received must be the timeline itself: every position once, in order, no gaps.
  */
-export function checkLiveView(viewed: Pick<TimelineItem, 'pos'>[], timeline: Pick<TimelineItem, 'pos'>[]): { ok: boolean; problems: string[] } {
+export function checkLiveView(
+  viewed: Pick<TimelineItem, 'pos'>[],
+  timeline: Pick<TimelineItem, 'pos'>[],
+): { ok: boolean; problems: string[] } {
   const problems: string[] = [];
   const n = Math.max(viewed.length, timeline.length);
   for (let i = 0; i < n && problems.length < MAX_PROBLEMS; i++) {
