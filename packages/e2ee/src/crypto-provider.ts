@@ -73,7 +73,7 @@ class KeyCache {
   }
 }
 
-function webCryptoEd25519(subtle: SubtleCrypto): Signature {
+export function webCryptoEd25519(subtle: SubtleCrypto): Signature {
   const signKeys = new KeyCache();
   const verifyKeys = new KeyCache();
   return {
@@ -98,7 +98,7 @@ function webCryptoEd25519(subtle: SubtleCrypto): Signature {
   };
 }
 
-function nobleEd25519(): Signature {
+export function nobleEd25519(): Signature {
   return {
     async sign(signKey, message) {
       return ed25519.sign(message, ed25519Seed(signKey));
