@@ -1,0 +1,338 @@
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { linkStations, StationProcess } from '@parley/testkit';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+
+// The officers' web app as they meet it: two real station processes on loopback, Debian's
+// Chromium driven by playwright-core, one browser context (one officer's browser) per station.
+// Screenshots go to test-artifacts/screenshots, or to PARLEY_SCREENSHOTS_DIR
+// (`PARLEY_SCREENSHOTS_DIR=docs/screenshots npm run test:e2e` refreshes the README's).
+
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const SHOTS = process.env.PARLEY_SCREENSHOTS_DIR
+  ? join(process.cwd(), process.env.PARLEY_SCREENSHOTS_DIR)
+  : join(ROOT, 'test-artifacts', 'screenshots');
+const LINE = 'chiefs-of-staff';
+const OTHER_LINE = 'defence-ministers';
+const PASSWORD = (station: string, handle: string) => `${station}-${handle}-password`;
+
+/** Add a member with a real name and enroll them over the client API, as their first device would. */
+async function enrolled(st: StationProcess, handle: string, name: string, role: string, password: string): Promise<string> {
+  const secret = await st.addMember(handle, name, role);
+  const res = await fetch(`${st.url}/api/v1/enroll`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ handle, secret, password, session: 'bearer' }),
+  });
+  const body = (await res.json()) as { token?: string };
+  if (!body.token) throw new Error(`enroll ${handle}: ${JSON.stringify(body)}`);
+  return body.token;
+}
+
+const card = (page: Page, line = LINE) => page.locator(`li.line-card[data-line="${line}"]`);
+
+async function waitUnread(page: Page, n: number): Promise<void> {
+  await page.waitForFunction(
+    ([line, want]) => document.querySelector(`li.line-card[data-line="${line}"] [data-testid="unread"]`)?.textContent === want,
+    [LINE, String(n)] as const,
+    { timeout: 20_000 },
+  );
+}
+
+async function login(page: Page, url: string, handle: string, password: string): Promise<void> {
+  await page.goto(url);
+  await page.getByLabel('Handle').fill(handle);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { name: 'Your lines' }).waitFor();
+}
+
+async function openLine(page: Page): Promise<void> {
+  await page.getByRole('link', { name: LINE, exact: true }).click();
+  await page.getByRole('heading', { name: LINE }).waitFor();
+  await page.locator('.connection[data-status="open"]').waitFor();
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  const box = page.getByLabel(/^Message to /);
+  await box.fill(text);
+  await box.press('Enter');
+  // The composer empties only once the message is safely in this device's queue.
+  await page.waitForFunction((t) => !(document.querySelector('.composer textarea') as HTMLTextAreaElement).value && t, text);
+}
+
+/** The message with this exact text, whatever its state. */
+const message = (page: Page, text: string) => page.locator('li.message').filter({ has: page.getByText(text, { exact: true }) });
+
+async function stateOf(page: Page, text: string): Promise<string | null> {
+  return message(page, text).getAttribute('data-state');
+}
+
+async function waitState(page: Page, text: string, state: string, timeout = 30_000): Promise<void> {
+  await page
+    .locator(`li.message[data-state="${state}"]`)
+    .filter({ has: page.getByText(text, { exact: true }) })
+    .waitFor({ timeout });
+}
+
+async function texts(page: Page): Promise<string[]> {
+  return page.locator('li.message .message-text').allTextContents();
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+/** What the station itself holds on the line, decoded, in timeline order. */
+async function stationTexts(st: StationProcess, token: string): Promise<string[]> {
+  const res = await fetch(`${st.url}/api/v1/lines/${LINE}/items?limit=1000`, { headers: { authorization: `Bearer ${token}` } });
+  const body = (await res.json()) as { items: { payload: string }[] };
+  return body.items.map((i) => Buffer.from(i.payload, 'base64url').toString('utf8'));
+}
+
+function assertOnce(all: string[], expected: string[], where: string): void {
+  for (const t of expected)
+    assert.equal(all.filter((x) => x === t).length, 1, `${where}: "${t}" appears ${all.filter((x) => x === t).length} times`);
+}
+
+describe('the web app between two stations', () => {
+  let wa: StationProcess;
+  let mo: StationProcess;
+  let moToken: string;
+  let safety: string;
+  let browser: Browser;
+  let ctxW: BrowserContext;
+  let ctxM: BrowserContext;
+  let pageW: Page;
+  let pageM: Page;
+
+  before(async () => {
+    [wa, mo] = await Promise.all([
+      StationProcess.create({ name: 'washington', heartbeatMs: 500 }),
+      StationProcess.create({ name: 'moscow', heartbeatMs: 500 }),
+    ]);
+    await Promise.all([wa.start(), mo.start()]);
+    await enrolled(wa, 'chief', 'Chairman of the Joint Chiefs', 'principal', PASSWORD('washington', 'chief'));
+    await enrolled(wa, 'duty', 'Duty Officer, NMCC', 'duty_officer', PASSWORD('washington', 'duty'));
+    await enrolled(wa, 'admin', 'Station Administrator', 'admin', PASSWORD('washington', 'admin'));
+    moToken = await enrolled(mo, 'chief', 'Chief of the General Staff', 'principal', PASSWORD('moscow', 'chief'));
+    await enrolled(mo, 'duty', 'Duty Officer, NTsUO', 'duty_officer', PASSWORD('moscow', 'duty'));
+    safety = await linkStations(wa, mo, LINE, ['chief', 'duty'], ['chief', 'duty']);
+    await linkStations(mo, wa, OTHER_LINE, ['chief'], ['chief']);
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    ctxW = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    ctxM = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    pageW = await ctxW.newPage();
+    pageM = await ctxM.newPage();
+    for (const p of [pageW, pageM]) {
+      p.setDefaultTimeout(20_000);
+      p.on('pageerror', (e) => process.stderr.write(`page error: ${e.message}\n`));
+    }
+  });
+
+  after(async () => {
+    await browser?.close();
+    await Promise.all([wa?.stop(), mo?.stop()]);
+  });
+
+  it('logs each officer in and shows the line with a lamp that says up in words, not colour alone', async () => {
+    await login(pageW, wa.url, 'chief', PASSWORD('washington', 'chief'));
+    await login(pageM, mo.url, 'chief', PASSWORD('moscow', 'chief'));
+    for (const page of [pageW, pageM]) {
+      await card(page).locator('.lamp[data-health="up"]').waitFor();
+      assert.match((await card(page).locator('.lamp').textContent()) ?? '', /Up/);
+      await card(page, OTHER_LINE).waitFor();
+      await waitUnread(page, 0);
+    }
+    // A non-admin sees no admin link, and the admin page refuses them.
+    assert.equal(await pageW.getByRole('link', { name: 'Admin', exact: true }).count(), 0);
+  });
+
+  it('shows the roster and the same safety number on both sides', async () => {
+    await openLine(pageW);
+    await openLine(pageM);
+    for (const page of [pageW, pageM]) {
+      const digits = (await page.getByTestId('safety-number').textContent())?.replace(/\D/g, '');
+      assert.equal(digits, safety.replace(/\D/g, ''));
+      const roster = (await page.getByRole('region', { name: 'Roster' }).textContent()) ?? '';
+      for (const who of ['Chairman of the Joint Chiefs', 'Chief of the General Staff', 'Duty Officer, NMCC', 'Duty Officer, NTsUO']) {
+        assert.ok(roster.includes(who), `${who} in the roster`);
+      }
+      assert.match(roster, /Our seats/);
+      assert.match(roster, /Their seats/);
+    }
+  });
+
+  it('exchanges messages both ways; an outgoing message is accepted by our station, then delivered to the peer', async () => {
+    // With the peer station down, a message can only be accepted: delivery waits for it.
+    await mo.stop();
+    await send(pageW, 'Request a call at 14:00Z');
+    await waitState(pageW, 'Request a call at 14:00Z', 'accepted');
+    await pageW.locator('.conversation-head .lamp[data-health="down"]').waitFor({ timeout: 30_000 });
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(await stateOf(pageW, 'Request a call at 14:00Z'), 'accepted');
+
+    await mo.start();
+    await waitState(pageW, 'Request a call at 14:00Z', 'delivered');
+    await pageW.locator('.conversation-head .lamp[data-health="up"]').waitFor({ timeout: 30_000 });
+
+    // Moscow's page lost its station and reconnects by itself.
+    await waitState(pageM, 'Request a call at 14:00Z', 'received', 40_000);
+    const meta = (await message(pageM, 'Request a call at 14:00Z').locator('.message-meta').textContent()) ?? '';
+    assert.match(meta, /chief\s*@washington/);
+    assert.match(meta, /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z/);
+
+    await send(pageM, 'Agreed. 14:00Z.');
+    await waitState(pageM, 'Agreed. 14:00Z.', 'delivered');
+    await waitState(pageW, 'Agreed. 14:00Z.', 'received');
+  });
+
+  it('loses and regains the network while sending, and nothing is lost or duplicated', async () => {
+    // Offline: messages are queued on the device, shown as such, and sent on reconnect.
+    await ctxM.setOffline(true);
+    await pageM.locator('.connection[data-status="offline"]').waitFor();
+    const queued = ['Offline note 1', 'Offline note 2', 'Offline note 3'];
+    for (const t of queued) await send(pageM, t);
+    for (const t of queued) assert.equal(await stateOf(pageM, t), 'queued');
+    await ctxM.setOffline(false);
+    for (const t of queued) await waitState(pageM, t, 'delivered');
+
+    // Cut the network right as a message leaves: it may or may not have reached the station.
+    await send(pageM, 'Racing the cut 1');
+    await ctxM.setOffline(true);
+    await send(pageM, 'Racing the cut 2');
+    await new Promise((r) => setTimeout(r, 500));
+    await ctxM.setOffline(false);
+    await waitState(pageM, 'Racing the cut 1', 'delivered');
+    await waitState(pageM, 'Racing the cut 2', 'delivered');
+
+    // The reader's side drops too, and resumes after the last position it saw.
+    await ctxW.setOffline(true);
+    await pageW.locator('.connection[data-status="offline"]').waitFor();
+    await send(pageM, 'While washington was offline');
+    await waitState(pageM, 'While washington was offline', 'delivered');
+    await ctxW.setOffline(false);
+
+    const all = [...queued, 'Racing the cut 1', 'Racing the cut 2', 'While washington was offline'];
+    for (const t of all) await waitState(pageW, t, 'received');
+    assertOnce(await texts(pageW), all, 'washington page');
+    assertOnce(await texts(pageM), all, 'moscow page');
+    assertOnce(await stationTexts(mo, moToken), all, 'moscow station');
+    // Order is the order they were sent in, on both sides.
+    const seen = (await texts(pageW)).filter((t) => all.includes(t));
+    assert.deepEqual(seen, all);
+
+    await pageW.reload();
+    await pageW.locator('.connection[data-status="open"]').waitFor();
+    await waitState(pageW, 'While washington was offline', 'received');
+    assertOnce(await texts(pageW), all, 'washington page after a reload');
+  });
+
+  it('counts unread messages on the dashboard until the line is read', async () => {
+    await pageW.getByRole('link', { name: 'Lines' }).click();
+    await pageW.getByRole('heading', { name: 'Your lines' }).waitFor();
+    await send(pageM, 'Standing by on the line.');
+    await send(pageM, 'Interpreter will join.');
+    await waitUnread(pageW, 2);
+    await shot(pageW, 'dashboard');
+    await openLine(pageW);
+    await waitState(pageW, 'Interpreter will join.', 'received');
+    await shot(pageW, 'conversation');
+    await pageW.getByRole('link', { name: 'Lines' }).click();
+    await waitUnread(pageW, 0);
+  });
+
+  it('fits a phone screen', async () => {
+    await pageM.setViewportSize({ width: 390, height: 844 });
+    await pageM.locator('.composer textarea').waitFor();
+    const overflow = await pageM.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
+    await shot(pageM, 'conversation-phone');
+    await pageM.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  it('lets an admin add a member, who then enrolls in the browser with the one-time secret', async () => {
+    const ctxA = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const ctxN = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    try {
+      const admin = await ctxA.newPage();
+      await login(admin, wa.url, 'admin', PASSWORD('washington', 'admin'));
+      await admin.getByText('You hold no seat on any line yet.').waitFor();
+      await admin.getByRole('link', { name: 'Admin', exact: true }).click();
+      await admin.getByRole('heading', { name: 'Station administration' }).waitFor();
+      await admin.locator('tr[data-handle="chief"]').waitFor();
+      await admin.getByLabel('Handle').fill('Press Office');
+      await admin.getByRole('button', { name: 'Add member' }).click();
+      await admin
+        .getByText(/A handle is 2–32 characters/)
+        .first()
+        .waitFor();
+      await admin.getByLabel('Handle').fill('press');
+      await admin.getByLabel('Name and title').fill('Press Secretary');
+      await admin.getByLabel('Role').selectOption('press_officer');
+      await admin.getByRole('button', { name: 'Add member' }).click();
+      const secret = ((await admin.getByTestId('enrollment-secret').textContent()) ?? '').trim();
+      assert.match(secret, /^[A-Za-z0-9_-]{20,}$/);
+      await admin.locator('tr[data-handle="press"]').waitFor();
+      await admin.getByRole('cell', { name: 'not yet' }).waitFor();
+      await admin
+        .getByRole('row', { name: /chiefs-of-staff/ })
+        .locator('.lamp')
+        .waitFor();
+      await shot(admin, 'admin');
+
+      // A second try with the same handle is refused, and the form keeps what was typed.
+      await admin.getByRole('button', { name: 'I have passed it on' }).click();
+      await admin.getByLabel('Handle').fill('press');
+      await admin.getByLabel('Name and title').fill('Press Secretary');
+      await admin.getByRole('button', { name: 'Add member' }).click();
+      await admin.getByText(/HANDLE_TAKEN/).waitFor();
+      assert.equal(await admin.getByLabel('Name and title').inputValue(), 'Press Secretary');
+
+      const newcomer = await ctxN.newPage();
+      await newcomer.goto(`${wa.url}/enroll`);
+      await newcomer.getByLabel('Handle').fill('press');
+      await newcomer.getByLabel('Enrollment secret').fill(secret);
+      await newcomer.getByLabel('New password', { exact: true }).fill('press-password-1');
+      await newcomer.getByLabel('New password, again').fill('press-password-1');
+      await newcomer.getByRole('button', { name: 'Enroll and log in' }).click();
+      await newcomer.getByRole('heading', { name: 'Your lines' }).waitFor();
+      await newcomer.getByText('Press Secretary').waitFor();
+
+      // The secret was one-time.
+      await newcomer.getByRole('button', { name: 'Log out' }).click();
+      await newcomer.getByRole('button', { name: 'Log in' }).waitFor();
+      await newcomer.goto(`${wa.url}/enroll`);
+      await newcomer.getByLabel('Handle').fill('press');
+      await newcomer.getByLabel('Enrollment secret').fill(secret);
+      await newcomer.getByLabel('New password', { exact: true }).fill('press-password-2');
+      await newcomer.getByLabel('New password, again').fill('press-password-2');
+      await newcomer.getByRole('button', { name: 'Enroll and log in' }).click();
+      await newcomer.getByText(/ENROLLMENT_INVALID/).waitFor();
+      assert.equal(await newcomer.getByLabel('Enrollment secret').inputValue(), secret);
+
+      // A principal is not an admin.
+      await pageW.goto(`${wa.url}/admin`);
+      await pageW.getByText('The admin pages are for station administrators.').waitFor();
+    } finally {
+      await ctxA.close();
+      await ctxN.close();
+    }
+  });
+});

@@ -1,0 +1,223 @@
+import type { SessionResponse } from '@parley/protocol';
+import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { api, describeError, isUnauthenticated, NetworkError } from './api.js';
+import { startBackgroundSender } from './background-sender.js';
+import { ErrorAlert } from './components/alert.js';
+import { ROLE_LABEL } from './components/roles.js';
+import { OfflineQueue } from './offline-queue.js';
+import { AdminPage } from './pages/admin-page.js';
+import { ConversationPage } from './pages/conversation-page.js';
+import { DashboardPage } from './pages/dashboard-page.js';
+import { EnrollPage } from './pages/enroll-page.js';
+import { LoginPage } from './pages/login-page.js';
+import { NotFoundPage } from './pages/not-found-page.js';
+import { Link, navigate, useRoute } from './router.js';
+import type { Route } from './routes.js';
+import { SessionContext, type SessionServices, useSession } from './session.js';
+import { browserStore, scopeOf } from './storage.js';
+import { ReadMarks } from './unread.js';
+
+type SessionState =
+  | { status: 'loading' }
+  | { status: 'anonymous'; notice?: string }
+  | { status: 'unreachable'; error: string }
+  | { status: 'signed-in'; session: SessionResponse };
+
+export function App() {
+  const [state, setState] = useState<SessionState>({ status: 'loading' });
+  const route = useRoute();
+
+  const loadSession = useCallback(async () => {
+    try {
+      setState({ status: 'signed-in', session: await api<SessionResponse>('GET', '/api/v1/me') });
+    } catch (e) {
+      if (isUnauthenticated(e)) setState({ status: 'anonymous' });
+      else setState({ status: 'unreachable', error: describeError(e) });
+    }
+  }, []);
+
+  useEffect(() => {
+    void loadSession();
+  }, [loadSession]);
+
+  if (state.status === 'loading') {
+    return (
+      <main className="centered" aria-busy="true">
+        <p>Connecting to the station…</p>
+      </main>
+    );
+  }
+  if (state.status === 'unreachable') {
+    return (
+      <main className="centered">
+        <h1>Parley</h1>
+        <ErrorAlert onRetry={() => void loadSession()}>{state.error}</ErrorAlert>
+      </main>
+    );
+  }
+  if (state.status === 'anonymous') {
+    const onSignedIn = (session: SessionResponse) => {
+      setState({ status: 'signed-in', session });
+      if (route.name === 'login' || route.name === 'enroll') navigate('/', { replace: true });
+    };
+    return route.name === 'enroll' ? <EnrollPage onSignedIn={onSignedIn} /> : <LoginPage onSignedIn={onSignedIn} notice={state.notice} />;
+  }
+  return (
+    <SignedIn
+      session={state.session}
+      route={route}
+      onEnded={(notice) => setState(notice ? { status: 'anonymous', notice } : { status: 'anonymous' })}
+    />
+  );
+}
+
+function SignedIn({ session, route, onEnded }: { session: SessionResponse; route: Route; onEnded: (notice?: string) => void }) {
+  const services = useServices(session, onEnded);
+  useEffect(() => startBackgroundSender(services.queue), [services.queue]);
+  useEffect(() => {
+    // Another tab of this officer queued or sent something.
+    const onStorage = (e: StorageEvent) => {
+      if (e.key === null || e.key.startsWith(services.scope)) services.queue.reload();
+    };
+    window.addEventListener('storage', onStorage);
+    return () => window.removeEventListener('storage', onStorage);
+  }, [services]);
+  useEffect(() => {
+    if (route.name === 'login' || route.name === 'enroll') navigate('/', { replace: true });
+  }, [route]);
+
+  const isAdmin = session.member.role === 'admin';
+  let page: ReactNode;
+  switch (route.name) {
+    case 'dashboard':
+    case 'login':
+    case 'enroll':
+      page = <DashboardPage />;
+      break;
+    case 'line':
+      page = <ConversationPage key={route.line} line={route.line} />;
+      break;
+    case 'admin':
+      page = isAdmin ? <AdminPage /> : <NotFoundPage path="/admin" reason="The admin pages are for station administrators." />;
+      break;
+    case 'not-found':
+      page = <NotFoundPage path={route.path} />;
+      break;
+    default: {
+      const unknown: never = route;
+      page = <NotFoundPage path={String(unknown)} />;
+    }
+  }
+
+  return (
+    <SessionContext.Provider value={services}>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="app-header">
+        <Link to="/" className="brand">
+          Parley
+        </Link>
+        <span className="station" title={`station fingerprint ${session.station.fingerprint}`}>
+          station <strong>{session.station.name}</strong>
+        </span>
+        <nav aria-label="Main">
+          <ul>
+            <li>
+              <Link to="/" aria-current={route.name === 'dashboard' ? 'page' : undefined}>
+                Lines
+              </Link>
+            </li>
+            {isAdmin && (
+              <li>
+                <Link to="/admin" aria-current={route.name === 'admin' ? 'page' : undefined}>
+                  Admin
+                </Link>
+              </li>
+            )}
+          </ul>
+        </nav>
+        <div className="who">
+          <span>
+            {session.member.name}{' '}
+            <span className="muted">
+              ({session.member.handle}, {ROLE_LABEL[session.member.role]})
+            </span>
+          </span>
+          <LogoutButton />
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {page}
+      </main>
+    </SessionContext.Provider>
+  );
+}
+
+function useServices(session: SessionResponse, onEnded: (notice?: string) => void): SessionServices {
+  const ended = useRef(onEnded);
+  ended.current = onEnded;
+  return useMemo(() => {
+    const store = browserStore();
+    const scope = scopeOf(session.station.fingerprint, session.member.handle);
+    let checking = false;
+    const services: SessionServices = {
+      session,
+      store,
+      scope,
+      queue: new OfflineQueue(store, scope),
+      readMarks: new ReadMarks(store, scope),
+      sessionEnded: () => ended.current('Your session has ended. Log in again; messages you had not sent are kept.'),
+      checkSession: () => {
+        if (checking) return;
+        checking = true;
+        api('GET', '/api/v1/me')
+          .catch((e: unknown) => {
+            if (isUnauthenticated(e)) services.sessionEnded();
+          })
+          .finally(() => {
+            checking = false;
+          });
+      },
+      logout: async () => {
+        try {
+          await api('POST', '/api/v1/logout');
+        } catch (e) {
+          if (!isUnauthenticated(e)) throw e;
+        }
+        ended.current('You have logged out.');
+        navigate('/login', { replace: true });
+      },
+    };
+    return services;
+  }, [session]);
+}
+
+function LogoutButton() {
+  const { logout, queue } = useSession();
+  const [error, setError] = useState<string | null>(null);
+  const onClick = async () => {
+    const unsent = queue.list().length;
+    if (
+      unsent > 0 &&
+      !window.confirm(
+        `${unsent} message${unsent === 1 ? ' is' : 's are'} not yet confirmed by the station. They stay on this device and are sent when you log in again. Log out?`,
+      )
+    )
+      return;
+    try {
+      setError(null);
+      await logout();
+    } catch (e) {
+      setError(e instanceof NetworkError ? 'Cannot reach the station to log out; try again.' : describeError(e));
+    }
+  };
+  return (
+    <>
+      <button type="button" className="button-secondary" onClick={() => void onClick()}>
+        Log out
+      </button>
+      {error && <ErrorAlert>{error}</ErrorAlert>}
+    </>
+  );
+}

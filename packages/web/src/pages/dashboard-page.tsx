@@ -1,0 +1,92 @@
+import type { LineSummary } from '@parley/protocol';
+import { ErrorAlert } from '../components/alert.js';
+import { HealthLamp } from '../components/health-lamp.js';
+import { useNow, usePending, useTitle } from '../hooks.js';
+import { Link } from '../router.js';
+import { linePath } from '../routes.js';
+import { useSession } from '../session.js';
+import { formatAgo, formatZulu } from '../time-format.js';
+import { useLines, useUnreadCounts } from '../use-lines.js';
+
+export function DashboardPage() {
+  useTitle('Lines');
+  const { session, queue } = useSession();
+  const { lines, error, fetchedAt, refresh } = useLines();
+  const unread = useUnreadCounts(lines);
+  const pending = usePending(queue);
+  const now = useNow();
+
+  return (
+    <section className="page" aria-labelledby="lines-heading">
+      <h1 id="lines-heading">Your lines</h1>
+      {error && (
+        <ErrorAlert onRetry={refresh}>
+          {error}
+          {fetchedAt && lines ? ` Showing what was known at ${formatZulu(fetchedAt)}.` : ''}
+        </ErrorAlert>
+      )}
+      {lines === null && !error && <p aria-busy="true">Loading your lines…</p>}
+      {lines?.length === 0 && (
+        <div className="empty">
+          <p>You hold no seat on any line yet.</p>
+          <p className="muted">
+            Lines are set up by your station administrator (<code>parley line invite</code>), who also gives out the seats.
+            {session.member.role === 'admin' && (
+              <>
+                {' '}
+                As an administrator, you can see every line of this station on the <Link to="/admin">admin page</Link>.
+              </>
+            )}
+          </p>
+        </div>
+      )}
+      {lines && lines.length > 0 && (
+        <ul className="line-list">
+          {lines.map((l) => (
+            <LineCard key={l.id} line={l} unread={unread.get(l.name)} unsent={pending.filter((p) => p.line === l.name).length} now={now} />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function LineCard({ line, unread, unsent, now }: { line: LineSummary; unread: number | undefined; unsent: number; now: number }) {
+  return (
+    <li className="card line-card" data-line={line.name}>
+      <div className="line-card-head">
+        <h2>
+          <Link to={linePath(line.name)}>{line.name}</Link>
+        </h2>
+        <HealthLamp health={line.health} />
+      </div>
+      <p className="muted">with station {line.peer.name}</p>
+      <dl className="facts">
+        <div>
+          <dt>Last contact</dt>
+          <dd title={line.lastContactAt ? formatZulu(line.lastContactAt, true) : undefined}>{formatAgo(line.lastContactAt, now)}</dd>
+        </div>
+        <div>
+          <dt>Unread</dt>
+          <dd className={unread ? 'unread' : undefined} data-testid="unread">
+            {unread === undefined ? '…' : unread >= 3000 ? '3000+' : unread}
+          </dd>
+        </div>
+        <div>
+          <dt>Waiting to reach {line.peer.name}</dt>
+          <dd>{line.backlogOut}</dd>
+        </div>
+        <div>
+          <dt>Expected from {line.peer.name}</dt>
+          <dd>{line.backlogIn}</dd>
+        </div>
+        {unsent > 0 && (
+          <div>
+            <dt>Not yet sent from this device</dt>
+            <dd>{unsent}</dd>
+          </div>
+        )}
+      </dl>
+    </li>
+  );
+}
