@@ -97,6 +97,11 @@ export function registerDemoCommand(program: Command): void {
         '',
         `Line(s) between them: ${lines.map((l) => l.name).join(', ') || '(none)'}`,
         '',
+        'Open the web app and log in as one of the people below:',
+        `  washington  http://127.0.0.1:${basePort}/`,
+        // Browsers keep cookies per host name, not per port: a second host name keeps the two sessions apart.
+        `  moscow      http://localhost:${basePort + 1}/   (localhost, so that one browser can be logged in at both)`,
+        '',
         'Demo people (handle / password), the same handles on both stations:',
       );
       for (const n of names)
