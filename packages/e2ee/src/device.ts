@@ -4,7 +4,14 @@
 // bytes the caller keeps wrapped (web app) or in a 0600 file (CLI).
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bindingFieldProblem, type SignedDeviceBinding, verifyBinding } from './binding.js';
-import { ciphersuiteFromId, ciphersuiteId, PREFERRED_CIPHERSUITE, type SupportedCiphersuite, suiteImpl } from './ciphersuite.js';
+import {
+  ciphersuiteFromId,
+  ciphersuiteId,
+  isSupportedCiphersuite,
+  PREFERRED_CIPHERSUITE,
+  type SupportedCiphersuite,
+  suiteImpl,
+} from './ciphersuite.js';
 import { bytesEqual, Reader, utf8, Writer } from './encoding.js';
 import { E2eeError } from './errors.js';
 
@@ -43,9 +50,7 @@ export interface NewDevice {
 
 export async function generateDevice(opts: NewDevice): Promise<DeviceIdentity> {
   const ciphersuite = opts.ciphersuite ?? PREFERRED_CIPHERSUITE;
-  if (ciphersuiteFromId(ciphersuiteId(ciphersuite)) === undefined) {
-    throw new E2eeError('WRONG_CIPHERSUITE', `unsupported ciphersuite ${String(ciphersuite)}`);
-  }
+  if (!isSupportedCiphersuite(ciphersuite)) throw new E2eeError('WRONG_CIPHERSUITE', `unsupported ciphersuite ${String(ciphersuite)}`);
   const { signKey, publicKey } = await (await suiteImpl(ciphersuite)).signature.keygen();
   const fields = { station: opts.station, handle: opts.handle, deviceId: opts.deviceId };
   const problem = bindingFieldProblem({ ...fields, signatureKey: publicKey, issuedAt: 0 });
