@@ -253,6 +253,8 @@ describe('the web app between two stations', () => {
     await shot(pageW, 'dashboard');
     await openLine(pageW);
     await waitState(pageW, 'Interpreter will join.', 'received');
+    await send(pageW, 'Copy. Our interpreter is on the line too.');
+    await waitState(pageW, 'Copy. Our interpreter is on the line too.', 'delivered');
     await shot(pageW, 'conversation');
     await pageW.getByRole('link', { name: 'Lines' }).click();
     await waitUnread(pageW, 0);
