@@ -126,6 +126,25 @@ test('a replayed or out-of-order commit is refused and leaves the state unchange
   // Its own commit, echoed back by the hub, is not processed twice.
   await rejectsWith(() => processMessage(s2, a.commit, policy), 'OWN_MESSAGE');
 
+  // A commit claiming a sender at a blank leaf, or a non-member sender, names nobody in the group.
+  const decodedB = decodeMlsMessage(b.commit, 0)![0];
+  if (decodedB.wireformat !== 'mls_public_message') assert.fail('commits are public messages');
+  const pub = decodedB.publicMessage;
+  const fromBlank = encodeMlsMessage({
+    ...decodedB,
+    publicMessage: { ...pub, content: { ...pub.content, sender: { senderType: 'member', leafIndex: 9 } } },
+  });
+  await rejectsWith(() => processMessage(s2, fromBlank, policy), 'UNKNOWN_SENDER');
+  const fromOutside = encodeMlsMessage({
+    ...decodedB,
+    publicMessage: {
+      content: { ...pub.content, sender: { senderType: 'new_member_commit' } },
+      auth: pub.auth,
+      senderType: 'new_member_commit',
+    },
+  });
+  await rejectsWith(() => processMessage(s2, fromOutside, policy), 'UNKNOWN_SENDER');
+
   // A tampered commit does not verify.
   const tampered = b.commit.slice();
   tampered[tampered.length - 5] = (tampered[tampered.length - 5] as number) ^ 0xff;
