@@ -33,8 +33,19 @@ export class StationProcess {
     readonly urls: string[],
   ) {}
 
+  /** Set on one process of a multi-process station: it listens on this endpoint only. */
+  private listenOnly: string | null = null;
+
   get url(): string {
     return `http://127.0.0.1:${this.ports[0]}`;
+  }
+
+  /** Process i of a multi-process station: same data directory and database, serving endpoint i only. */
+  processOf(i: number): StationProcess {
+    const port = this.ports[i] as number;
+    const p = new StationProcess(`${this.name}-${i}`, this.dir, [port], this.urls);
+    p.listenOnly = `http://127.0.0.1:${port}`;
+    return p;
   }
 
   static async create(opts: StationOptions): Promise<StationProcess> {
@@ -58,14 +69,16 @@ export class StationProcess {
       ...(opts.advertise ? ['--listen', ...listen] : []),
       '--heartbeat-ms',
       String(opts.heartbeatMs ?? 1000),
+      ...database,
     ]);
     return new StationProcess(opts.name, dir, ports, urls);
   }
 
   /** Start the process; `nodeArgs` go to node itself (e.g. `--cpu-prof` for a benchmark). */
   async start(opts: { nodeArgs?: string[] } = {}): Promise<void> {
-    const out = createWriteStream(join(this.dir, 'station.out'), { flags: 'a' });
-    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI_BIN, 'station', 'start', '--data', this.dir], {
+    const out = createWriteStream(join(this.dir, this.listenOnly ? `${this.name}.out` : 'station.out'), { flags: 'a' });
+    const listen = this.listenOnly ? ['--listen', this.listenOnly] : [];
+    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI_BIN, 'station', 'start', '--data', this.dir, ...listen], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.pipe(out);
