@@ -244,6 +244,34 @@ describe('the web app between two stations', () => {
     assertOnce(await texts(pageW), all, 'washington page after a reload');
   });
 
+  it('keeps a message written offline through a closed tab, and a draft through a reload', async () => {
+    await ctxM.setOffline(true);
+    await pageM.locator('.connection[data-status="offline"]').waitFor();
+    await send(pageM, 'Written offline, then the tab was closed');
+    await pageM.close();
+    await ctxM.setOffline(false);
+    // A new tab on the dashboard: the queued message goes out without opening the line.
+    pageM = await ctxM.newPage();
+    pageM.setDefaultTimeout(20_000);
+    await pageM.goto(mo.url);
+    await pageM.getByRole('heading', { name: 'Your lines' }).waitFor();
+    const deadline = Date.now() + 20_000;
+    while (!(await stationTexts(mo, moToken)).includes('Written offline, then the tab was closed')) {
+      assert.ok(Date.now() < deadline, 'the queued message reached the station');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assertOnce(await stationTexts(mo, moToken), ['Written offline, then the tab was closed'], 'moscow station');
+
+    await openLine(pageM);
+    await waitState(pageM, 'Written offline, then the tab was closed', 'delivered');
+    await pageM.getByLabel(/^Message to /).fill('A draft, not yet sent');
+    await pageM.reload();
+    await pageM.locator('.connection[data-status="open"]').waitFor();
+    assert.equal(await pageM.getByLabel(/^Message to /).inputValue(), 'A draft, not yet sent');
+    await pageM.getByLabel(/^Message to /).fill('');
+    await waitState(pageW, 'Written offline, then the tab was closed', 'received');
+  });
+
   it('counts unread messages on the dashboard until the line is read', async () => {
     await pageW.getByRole('link', { name: 'Lines' }).click();
     await pageW.getByRole('heading', { name: 'Your lines' }).waitFor();
