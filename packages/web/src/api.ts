@@ -1,4 +1,4 @@
-import { errorFromBody, ParleyError } from '@parley/protocol';
+import { errorFromBody, ParleyError } from '@parley/protocol/errors';
 
 /** The station could not be reached at all (network down, station stopped). */
 export class NetworkError extends Error {

@@ -1,4 +1,5 @@
-import { ParleyError, type SendResponse } from '@parley/protocol';
+import type { SendResponse } from '@parley/protocol';
+import { ParleyError } from '@parley/protocol/errors';
 import { api, NetworkError } from './api.js';
 import { connectedLines } from './line-connection.js';
 import { encodeMessage } from './message-codec.js';

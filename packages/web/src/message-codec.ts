@@ -1,4 +1,4 @@
-import { fromBase64url, fromUtf8, toBase64url, utf8 } from '@parley/protocol';
+import { fromBase64url, fromUtf8, toBase64url, utf8 } from '@parley/protocol/bytes';
 
 // The one place that turns what an officer types into an item payload and back. For now a
 // payload is the message's UTF-8 text, base64url-encoded, exactly as the CLI sends it; end-to-end

@@ -1,4 +1,4 @@
-import { toBase64url } from '@parley/protocol';
+import { toBase64url } from '@parley/protocol/bytes';
 import { type KeyValueStore, readJson, writeJson } from './storage.js';
 
 /**

@@ -1,12 +1,5 @@
-import {
-  type AdminAddMemberResponse,
-  type AdminLinesResponse,
-  type AdminMembersResponse,
-  type AdminResetResponse,
-  type Member,
-  ROLES,
-  type Role,
-} from '@parley/protocol';
+import type { AdminAddMemberResponse, AdminLinesResponse, AdminMembersResponse, AdminResetResponse, Member, Role } from '@parley/protocol';
+import { ROLES } from '@parley/protocol/roles';
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { api, describeError, isUnauthenticated } from '../api.js';
 import { ErrorAlert } from '../components/alert.js';
