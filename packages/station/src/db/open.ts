@@ -1,7 +1,8 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import pg from 'pg';
 import { migrate } from './migrations.js';
+import { type RawSqlite, registerSqlite } from './prepared.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -17,7 +18,14 @@ export async function openSqlite(file: string): Promise<Db> {
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const cached = withStatementCache(sqlite);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
+  registerSqlite(db, {
+    get inTransaction() {
+      return sqlite.inTransaction;
+    },
+    prepare: (q: string) => cached.prepare(q) as unknown as ReturnType<RawSqlite['prepare']>,
+  });
   await migrate(db as unknown as Kysely<unknown>);
   return db;
 }
@@ -46,4 +54,28 @@ export async function openPostgres(url: string): Promise<Db> {
 
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//.test(url);
+}
+
+/**
+ * Kysely prepares every statement it runs; preparing costs far more than running a small
+ * statement. Keep the most recent statements prepared. Safe because Kysely runs one query at
+ * a time on SQLite's single connection, and SQLite re-prepares a statement by itself if the
+ * schema changed under it.
+ */
+function withStatementCache(sqlite: BetterSqlite3.Database, max = 256): SqliteDatabase {
+  const cache = new Map<string, SqliteStatement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string): SqliteStatement {
+      let stmt = cache.get(sql);
+      if (stmt) {
+        cache.delete(sql); // most recently used goes last
+      } else {
+        stmt = sqlite.prepare(sql) as unknown as SqliteStatement;
+        if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+      }
+      cache.set(sql, stmt);
+      return stmt;
+    },
+  };
 }

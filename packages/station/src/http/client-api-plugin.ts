@@ -14,7 +14,9 @@ import {
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type AuthContext, createSession, endSession, type SessionKind } from '../auth/sessions.js';
 import { addDevice, checkPassword, enroll, listMembers, toMember } from '../members/members.js';
-import { linesForMember, num, readItems, seatedLine, toItem, type LineRow } from '../lines/line-store.js';
+import type { Socket } from 'node:net';
+import type { ItemsTable } from '../db/schema.js';
+import { itemJson, linesForMember, num, readItems, seatedLine, toItem, type LineRow } from '../lines/line-store.js';
 import type { StationContext } from '../station-context.js';
 import { authenticator, SESSION_COOKIE, who } from './authenticate.js';
 import { toParleyError } from './errors.js';
@@ -120,12 +122,13 @@ export async function clientApiPlugin(app: FastifyInstance, opts: { ctx: Station
       sentAt: Date.now(),
     });
     if (!res.duplicate) ctx.metrics.itemsAccepted.inc();
-    return { item: toItem(res.row, stationName, line.peer_name), duplicate: res.duplicate };
+    return res;
   }
 
   app.post('/api/v1/lines/:line/items', { ...authed, schema: { params: LineParams, body: SendRequest } }, async (req) => {
     const line = await seatedLine(db, who(req).member.id, (req.params as { line: string }).line);
-    return send(line, who(req), req.body as SendRequest);
+    const res = await send(line, who(req), req.body as SendRequest);
+    return { item: toItem(res.row, stationName, line.peer_name), duplicate: res.duplicate };
   });
 
   app.get('/api/v1/lines/:line/items', { ...authed, schema: { params: LineParams, querystring: ItemsQuery } }, async (req) => {
@@ -157,7 +160,8 @@ export async function clientApiPlugin(app: FastifyInstance, opts: { ctx: Station
 /**
  * One client's live view of a line. The database is the source of truth: on every commit
  * notification the pump re-reads from its cursor, so items reach the client exactly once and
- * in timeline order, whatever the timing of notifications.
+ * in timeline order, whatever the timing of notifications. A notification that carries the
+ * committed rows and continues exactly at the cursor is sent as is, without the re-read.
  */
 function streamLine(
   ctx: StationContext,
@@ -165,18 +169,33 @@ function streamLine(
   line: LineRow,
   auth: AuthContext,
   after: number,
-  send: (
-    line: LineRow,
-    auth: AuthContext,
-    body: { payload: string; clientId: string },
-  ) => Promise<{ item: ReturnType<typeof toItem>; duplicate: boolean }>,
+  send: (line: LineRow, auth: AuthContext, body: { payload: string; clientId: string }) => Promise<{ row: ItemsTable; duplicate: boolean }>,
 ): void {
+  const ours = ctx.data.config.name;
   let cursor = after;
   let pumping = false;
   let again = false;
   let closed = false;
-  const out = (frame: ServerFrame) => {
-    if (!closed) socket.send(JSON.stringify(frame));
+  // Frames written in one burst (a batch of accepted items, a page of the timeline) leave in
+  // one write: the TCP socket is corked until the burst's callbacks have run.
+  const tcp = (socket as unknown as { _socket?: Socket })._socket;
+  let corked = false;
+  const outRaw = (text: string) => {
+    if (closed) return;
+    if (tcp && !corked) {
+      corked = true;
+      tcp.cork();
+      process.nextTick(() => {
+        corked = false;
+        tcp.uncork();
+      });
+    }
+    socket.send(text);
+  };
+  const out = (frame: ServerFrame) => outRaw(JSON.stringify(frame));
+  const sendRows = (rows: ItemsTable[]) => {
+    for (const r of rows) outRaw(`{"type":"item","item":${itemJson(r, ours, line.peer_name)}}`);
+    cursor = num((rows[rows.length - 1] as ItemsTable).pos);
   };
 
   const pump = async () => {
@@ -191,8 +210,7 @@ function streamLine(
         for (;;) {
           const rows = await readItems(ctx.db, line.id, cursor, 500);
           if (rows.length === 0 || closed) break;
-          for (const r of rows) out({ type: 'item', item: toItem(r, ctx.data.config.name, line.peer_name) });
-          cursor = num((rows[rows.length - 1] as (typeof rows)[number]).pos);
+          sendRows(rows);
           // Let the socket drain rather than buffer a whole history in memory.
           while (!closed && socket.bufferedAmount > 4 * 1024 * 1024) await new Promise((r) => setTimeout(r, 5));
         }
@@ -206,8 +224,12 @@ function streamLine(
   };
 
   const off = ctx.hub.on(line.id, (ev) => {
-    if (ev.type === 'items') void pump();
-    else if (ev.type === 'delivered') out({ type: 'delivered', seq: ev.seq });
+    if (ev.type === 'items') {
+      const first = ev.rows?.[0];
+      if (!pumping && first && num(first.pos) === cursor + 1 && socket.bufferedAmount <= 4 * 1024 * 1024) {
+        if (!closed) sendRows(ev.rows as ItemsTable[]);
+      } else void pump();
+    } else if (ev.type === 'delivered') out({ type: 'delivered', seq: ev.seq });
     else if (ev.type === 'health') {
       void ctx.lines.summary(line).then((s) => out({ type: 'health', health: s.health, lastContactAt: s.lastContactAt }));
     }
@@ -228,11 +250,15 @@ function streamLine(
       out({ type: 'pong' });
       return;
     }
+    const clientId = frame.clientId;
     send(line, auth, frame).then(
-      (r) => out({ type: 'accepted', clientId: frame.clientId, item: r.item, duplicate: r.duplicate }),
+      (r) =>
+        outRaw(
+          `{"type":"accepted","clientId":${JSON.stringify(clientId)},"item":${itemJson(r.row, ours, line.peer_name)},"duplicate":${r.duplicate}}`,
+        ),
       (e) => {
         const pe = toParleyError(e);
-        out({ type: 'error', clientId: frame.clientId, error: { code: pe.code, message: pe.message } });
+        out({ type: 'error', clientId, error: { code: pe.code, message: pe.message } });
       },
     );
   });

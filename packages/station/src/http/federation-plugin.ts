@@ -10,7 +10,7 @@ import {
 } from '@parley/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { verifyRequest, signResponse } from '../federation/signing.js';
-import { SeqGapError, storeIncoming } from '../lines/inbox.js';
+import { type NonceRecord, recordNonce, SeqGapError, storeIncoming } from '../lines/inbox.js';
 import { answerLinkRequest } from '../lines/link-ceremony.js';
 import { lineById, num, recordHeartbeat, type LineRow } from '../lines/line-store.js';
 import type { StationContext } from '../station-context.js';
@@ -20,6 +20,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     rawBody: Buffer | null;
     fedLine: LineRow | null;
+    /** The request's nonce, when it is to be recorded with the work it carries. */
+    fedNonce: NonceRecord | null;
   }
 }
 
@@ -35,6 +37,7 @@ export async function federationPlugin(app: FastifyInstance, opts: { ctx: Statio
 
   app.decorateRequest('rawBody', null);
   app.decorateRequest('fedLine', null);
+  app.decorateRequest('fedNonce', null);
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: 8 * 1024 * 1024 }, (req, body, done) => {
     req.rawBody = body as Buffer;
@@ -57,7 +60,7 @@ export async function federationPlugin(app: FastifyInstance, opts: { ctx: Statio
     ctx.metrics.fedRefused.inc({ code: toParleyError(err).code });
   });
 
-  async function verify(req: FastifyRequest, publicKey: Uint8Array): Promise<void> {
+  async function verify(req: FastifyRequest, publicKey: Uint8Array, opts: { deferNonce?: boolean } = {}): Promise<void> {
     const h = req.headers;
     const timestamp = h[FED_HEADERS.timestamp];
     const nonce = h[FED_HEADERS.nonce];
@@ -77,6 +80,11 @@ export async function federationPlugin(app: FastifyInstance, opts: { ctx: Statio
     // Nonces are remembered in the database for the whole window, so a replay is refused
     // even after a restart of this station.
     const stationKey = Buffer.from(publicKey).toString('base64url');
+    if (opts.deferNonce) {
+      // Recorded in the transaction that stores the request's items (see storeIncoming).
+      req.fedNonce = { stationKey, nonce, expiresAt: now + 2 * FED_CLOCK_WINDOW_MS };
+      return;
+    }
     const res = await db
       .insertInto('fed_nonces')
       .values({ station_key: stationKey, nonce, expires_at: now + 2 * FED_CLOCK_WINDOW_MS })
@@ -86,13 +94,13 @@ export async function federationPlugin(app: FastifyInstance, opts: { ctx: Statio
   }
 
   /** For line routes: the signer must be the station pinned for that very line. */
-  async function verifyLinePeer(req: FastifyRequest): Promise<void> {
+  async function verifyLinePeer(req: FastifyRequest, opts: { deferNonce?: boolean } = {}): Promise<void> {
     const fp = req.headers[FED_HEADERS.station];
     if (typeof fp !== 'string') throw new ParleyError('FED_UNSIGNED', 'missing station header');
     const lineId = (req.params as { lineId?: unknown }).lineId;
     const line = typeof lineId === 'string' ? await lineById(db, lineId) : undefined;
     if (!line) throw new ParleyError('FED_WRONG_LINE', 'no such line between our stations');
-    await verify(req, line.peer_public_key);
+    await verify(req, line.peer_public_key, opts);
     req.fedLine = line;
   }
 
@@ -115,16 +123,19 @@ export async function federationPlugin(app: FastifyInstance, opts: { ctx: Statio
 
   app.post(
     '/fed/v1/lines/:lineId/items',
-    { schema: { params: FedLineParams, body: ItemsBatch }, preValidation: verifyLinePeer },
+    { schema: { params: FedLineParams, body: ItemsBatch }, preValidation: (req) => verifyLinePeer(req, { deferNonce: true }) },
     async (req, reply) => {
       const line = req.fedLine as LineRow;
       const items = (req.body as ItemsBatch).items;
+      const nonce = req.fedNonce as NonceRecord;
       try {
         const before = num(line.in_seq);
-        const ackedSeq = await storeIncoming(db, ctx.hub, line.id, items);
+        const ackedSeq = await storeIncoming(db, ctx.hub, line.id, items, Date.now(), nonce);
         ctx.metrics.itemsReceived.inc(Math.max(0, ackedSeq - before));
         return { ackedSeq };
       } catch (e) {
+        // A refused request is remembered too: replaying it gets FED_REPLAY, like any replay.
+        if (!(e instanceof ParleyError && e.code === 'FED_REPLAY')) await recordNonce(db, nonce).catch(() => false);
         if (e instanceof SeqGapError) {
           ctx.metrics.fedRefused.inc({ code: e.code });
           return reply.status(e.status).send({ ...e.toBody(), ackedSeq: e.ackedSeq });
@@ -136,7 +147,7 @@ export async function federationPlugin(app: FastifyInstance, opts: { ctx: Statio
 
   app.post(
     '/fed/v1/lines/:lineId/heartbeat',
-    { schema: { params: FedLineParams, body: Heartbeat }, preValidation: verifyLinePeer },
+    { schema: { params: FedLineParams, body: Heartbeat }, preValidation: (req) => verifyLinePeer(req) },
     async (req) => {
       const line = req.fedLine as LineRow;
       const hb = req.body as Heartbeat;

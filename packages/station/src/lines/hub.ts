@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
+import type { ItemsTable } from '../db/schema.js';
 
 export type HubEvent =
-  | { type: 'items'; lineId: string; lastPos: number }
+  /** `rows`, when present, are the rows just committed, contiguous and in position order. */
+  | { type: 'items'; lineId: string; lastPos: number; rows?: ItemsTable[] }
   | { type: 'delivered'; lineId: string; seq: number }
   | { type: 'health'; lineId: string }
   | { type: 'outbox'; lineId: string };
@@ -21,7 +23,8 @@ export class Hub {
 
   emit(event: HubEvent): void {
     this.emitLocal(event);
-    this.relay?.publish(event);
+    // Other processes get the hint only: they read the rows from the database.
+    this.relay?.publish(event.type === 'items' && event.rows ? { type: 'items', lineId: event.lineId, lastPos: event.lastPos } : event);
   }
 
   /** An event from another process: deliver here only. */

@@ -1,4 +1,6 @@
 import { type LineSummary, safetyNumber, stationFingerprint } from '@parley/protocol';
+import type { Kysely } from 'kysely';
+import { isPostgres } from '../db/migrations.js';
 import { newId } from '../ids.js';
 import { releaseLease, tryLease } from './lease.js';
 import { allLines, type LineRow, num, peerSeatsOf, seatsOf } from './line-store.js';
@@ -16,10 +18,16 @@ export class LineManager {
   private readonly runtimes = new Map<string, LineRuntime>();
   private scanTimer: NodeJS.Timeout | null = null;
   private scanning: Promise<void> = Promise.resolve();
-  /** Identifies this process as a lease holder. */
-  readonly processId = newId();
+  /**
+   * Identifies this process as a lease holder. SQLite admits one station process, so its
+   * holder is fixed: a process restarted after kill -9 takes its lines back at once instead
+   * of waiting for its dead predecessor's lease to run out.
+   */
+  readonly processId: string;
 
-  constructor(private readonly deps: RuntimeDeps) {}
+  constructor(private readonly deps: RuntimeDeps) {
+    this.processId = isPostgres(deps.db as unknown as Kysely<unknown>) ? newId() : 'sqlite-station';
+  }
 
   async start(): Promise<void> {
     await this.scan();

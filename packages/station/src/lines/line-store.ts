@@ -1,6 +1,7 @@
 import { type Item, ParleyError, type Seat, type Role } from '@parley/protocol';
 import { sql } from 'kysely';
 import type { Db } from '../db/open.js';
+import { prepared } from '../db/prepared.js';
 import type { ItemsTable, LinesTable } from '../db/schema.js';
 
 // Storage for lines and their two directed streams. Every function here is one transaction
@@ -82,20 +83,58 @@ export function toItem(row: ItemsTable, ourStation: string, peerStation: string)
   };
 }
 
+type Executor = Pick<Db, 'executeQuery' | 'isTransaction'>;
+
+const itemJsonCache = new WeakMap<ItemsTable, string>();
+
+/**
+ * The item as JSON, as clients receive it. Cached per row object: a row just committed is
+ * handed to every client stream of the line (and in the 'accepted' answer), serialized once.
+ */
+export function itemJson(row: ItemsTable, ourStation: string, peerStation: string): string {
+  let text = itemJsonCache.get(row);
+  if (text === undefined) {
+    text = JSON.stringify(toItem(row, ourStation, peerStation));
+    itemJsonCache.set(row, text);
+  }
+  return text;
+}
+
 export async function readItems(db: Db, lineId: string, after: number, limit: number): Promise<ItemsTable[]> {
-  return db.selectFrom('items').selectAll().where('line_id', '=', lineId).where('pos', '>', after).orderBy('pos').limit(limit).execute();
+  return prepared<{ lineId: string; after: number; limit: number }, ItemsTable>(db, 'items.after', (db, p) =>
+    db.selectFrom('items').selectAll().where('line_id', '=', p('lineId')).where('pos', '>', p('after')).orderBy('pos').limit(p('limit')),
+  ).rows(db, { lineId, after, limit });
 }
 
 export async function outgoingAfter(db: Db, lineId: string, afterSeq: number, limit: number): Promise<ItemsTable[]> {
-  return db
-    .selectFrom('items')
-    .selectAll()
-    .where('line_id', '=', lineId)
-    .where('dir', '=', 'out')
-    .where('seq', '>', afterSeq)
-    .orderBy('seq')
-    .limit(limit)
-    .execute();
+  return prepared<{ lineId: string; after: number; limit: number }, ItemsTable>(db, 'items.outgoingAfter', (db, p) =>
+    db
+      .selectFrom('items')
+      .selectAll()
+      .where('line_id', '=', p('lineId'))
+      .where('dir', '=', 'out')
+      .where('seq', '>', p('after'))
+      .orderBy('seq')
+      .limit(p('limit')),
+  ).rows(db, { lineId, after: afterSeq, limit });
+}
+
+/** Insert one item row (inside the caller's transaction). */
+export async function insertItem(db: Db, trx: Executor, row: ItemsTable): Promise<void> {
+  await prepared<{ [K in keyof ItemsTable]: ItemsTable[K] }, never>(db, 'items.insert', (db, p) =>
+    db.insertInto('items').values({
+      line_id: p('line_id'),
+      pos: p('pos'),
+      dir: p('dir'),
+      seq: p('seq'),
+      kind: p('kind'),
+      payload: p('payload'),
+      sender_handle: p('sender_handle'),
+      client_id: p('client_id'),
+      sent_at: p('sent_at'),
+      stored_at: p('stored_at'),
+    }),
+  ).run(trx, row);
 }
 
 /** Record the peer's acknowledgement. Monotonic: a late, smaller ack never moves it back. */

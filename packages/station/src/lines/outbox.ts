@@ -3,7 +3,8 @@ import { sql } from 'kysely';
 import type { Db } from '../db/open.js';
 import type { ItemsTable } from '../db/schema.js';
 import type { Hub } from './hub.js';
-import { num } from './line-store.js';
+import { insertItem, num } from './line-store.js';
+import { prepared } from '../db/prepared.js';
 
 export interface OutgoingInput {
   lineId: string;
@@ -40,7 +41,12 @@ export class Outbox {
   append(input: OutgoingInput): Promise<{ row: ItemsTable; duplicate: boolean }> {
     return new Promise((resolve, reject) => {
       this.queue.push({ input, resolve, reject });
-      if (!this.flushing) void this.flush();
+      if (!this.flushing) {
+        // Start on the next turn of the event loop, not now: every send already read off the
+        // sockets in this turn joins the same transaction (one fsync for all of them).
+        this.flushing = true;
+        setImmediate(() => void this.flush());
+      }
     });
   }
 
@@ -52,12 +58,21 @@ export class Outbox {
         try {
           const results = await this.commit(batch.map((p) => p.input));
           for (const [i, p] of batch.entries()) p.resolve(results[i] as { row: ItemsTable; duplicate: boolean });
-          const touched = new Map<string, number>();
-          for (const r of results) if (!r.duplicate) touched.set(r.row.line_id, Math.max(touched.get(r.row.line_id) ?? 0, num(r.row.pos)));
-          for (const [lineId, lastPos] of touched) {
-            this.hub.emit({ type: 'items', lineId, lastPos });
-            this.hub.emit({ type: 'outbox', lineId });
+          const touched = new Map<string, ItemsTable[]>();
+          for (const r of results) {
+            if (r.duplicate) continue;
+            const list = touched.get(r.row.line_id) ?? [];
+            list.push(r.row);
+            touched.set(r.row.line_id, list);
           }
+          // After the senders' own answers have gone out (they were queued first).
+          process.nextTick(() => {
+            for (const [lineId, rows] of touched) {
+              rows.sort((a, b) => num(a.pos) - num(b.pos));
+              this.hub.emit({ type: 'items', lineId, lastPos: num((rows[rows.length - 1] as ItemsTable).pos), rows });
+              this.hub.emit({ type: 'outbox', lineId });
+            }
+          });
         } catch (e) {
           for (const p of batch)
             p.reject(e instanceof ParleyError ? e : new ParleyError('UNAVAILABLE', 'the station could not store the item', 'try again'));
@@ -69,6 +84,7 @@ export class Outbox {
   }
 
   private async commit(inputs: OutgoingInput[]): Promise<{ row: ItemsTable; duplicate: boolean }[]> {
+    const q = outboxQueries(this.db);
     return this.db.transaction().execute(async (trx) => {
       const results: ({ row: ItemsTable; duplicate: boolean } | undefined)[] = new Array(inputs.length);
       // Retries carry the same client id: answer them with the stored item, never a copy.
@@ -80,14 +96,11 @@ export class Outbox {
           const key = `${input.lineId}\u0000${input.senderHandle}\u0000${input.clientId}`;
           if (seenInBatch.has(key)) continue; // resolved below from its twin
           seenInBatch.set(key, i);
-          const existing = await trx
-            .selectFrom('items')
-            .selectAll()
-            .where('line_id', '=', input.lineId)
-            .where('dir', '=', 'out')
-            .where('sender_handle', '=', input.senderHandle)
-            .where('client_id', '=', input.clientId)
-            .executeTakeFirst();
+          const existing = await q.byClientId.first(trx, {
+            lineId: input.lineId,
+            handle: input.senderHandle,
+            clientId: input.clientId,
+          });
           if (existing) {
             results[i] = { row: existing, duplicate: true };
             continue;
@@ -98,19 +111,14 @@ export class Outbox {
         byLine.set(input.lineId, list);
       }
       const now = Date.now();
-      const rows: ItemsTable[] = [];
       for (const [lineId, indexes] of byLine) {
         const n = indexes.length;
-        const counters = await trx
-          .updateTable('lines')
-          .set({ last_pos: sql<number>`last_pos + ${n}`, out_seq: sql<number>`out_seq + ${n}` })
-          .where('id', '=', lineId)
-          .returning(['last_pos', 'out_seq'])
-          .executeTakeFirst();
+        const counters = await q.advance.first(trx, { lineId, n });
         if (!counters) throw new ParleyError('LINE_NOT_FOUND', 'the line no longer exists');
         const firstPos = num(counters.last_pos) - n + 1;
         const firstSeq = num(counters.out_seq) - n + 1;
-        indexes.forEach((idx, k) => {
+        for (let k = 0; k < n; k++) {
+          const idx = indexes[k] as number;
           const input = inputs[idx] as OutgoingInput;
           const row: ItemsTable = {
             line_id: lineId,
@@ -124,15 +132,9 @@ export class Outbox {
             sent_at: input.sentAt,
             stored_at: now,
           };
-          rows.push(row);
+          await insertItem(this.db, trx, row);
           results[idx] = { row, duplicate: false };
-        });
-      }
-      for (let i = 0; i < rows.length; i += 500) {
-        await trx
-          .insertInto('items')
-          .values(rows.slice(i, i + 500))
-          .execute();
+        }
       }
       for (let i = 0; i < inputs.length; i++) {
         if (results[i]) continue;
@@ -143,4 +145,25 @@ export class Outbox {
       return results as { row: ItemsTable; duplicate: boolean }[];
     });
   }
+}
+
+function outboxQueries(db: Db) {
+  return {
+    byClientId: prepared<{ lineId: string; handle: string; clientId: string }, ItemsTable>(db, 'outbox.byClientId', (db, p) =>
+      db
+        .selectFrom('items')
+        .selectAll()
+        .where('line_id', '=', p('lineId'))
+        .where('dir', '=', 'out')
+        .where('sender_handle', '=', p('handle'))
+        .where('client_id', '=', p('clientId')),
+    ),
+    advance: prepared<{ lineId: string; n: number }, { last_pos: number; out_seq: number }>(db, 'outbox.advance', (db, p) =>
+      db
+        .updateTable('lines')
+        .set({ last_pos: sql<number>`last_pos + ${p('n')}`, out_seq: sql<number>`out_seq + ${p('n')}` })
+        .where('id', '=', p('lineId'))
+        .returning(['last_pos', 'out_seq']),
+    ),
+  };
 }

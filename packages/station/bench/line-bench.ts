@@ -1,0 +1,211 @@
+/**
+ * Line benchmark: two real station processes on loopback (durable commits: SQLite WAL,
+ * synchronous=FULL), a sending client on one and a receiving client on the other, both on
+ * the line WebSocket.
+ *
+ *  (a) one-way latency, client to client: one item at a time, small gaps, the time from the
+ *      sender writing the frame to the receiver reading the item off its socket (both
+ *      clients run in this process, so they share one clock);
+ *  (b) sustained throughput of one line: a pipelined sender keeps many items in flight and
+ *      the receiving client counts what arrives.
+ *
+ * Prints a table, then the figures as JSON on the last line.
+ *
+ *   npm run bench                                  # defaults
+ *   node packages/station/dist/bench/line-bench.js --samples 5000 --items 100000 --window 4000
+ *   node packages/station/dist/bench/line-bench.js --cpu-prof DIR   # profile both stations
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import type { Item } from '@parley/protocol';
+import { linkStations, StationProcess } from '@parley/testkit';
+import { LineClient } from '../test/support/line-client.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? (process.argv[i + 1] as string) : fallback;
+}
+
+const SAMPLES = Number(arg('samples', '2000'));
+const WARMUP = Number(arg('warmup', '300'));
+const GAP_MS = Number(arg('gap-ms', '1'));
+const ITEMS = Number(arg('items', '60000'));
+const WINDOW = Number(arg('window', '2000'));
+const PAYLOAD_BYTES = Number(arg('payload', '128'));
+const CPU_PROF = arg('cpu-prof', '');
+const SKIP = arg('only', 'both');
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[idx] as number;
+}
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc (Linux). */
+function cpuMsOf(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // utime and stime are fields 14 and 15 of stat; here counted after the command name.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function cpuNow(pids: (number | undefined)[]): number[] {
+  const self = process.cpuUsage();
+  return [...pids.map(cpuMsOf), (self.user + self.system) / 1000];
+}
+
+function payload(): string {
+  return randomBytes(PAYLOAD_BYTES).toString('base64url');
+}
+
+async function main(): Promise<void> {
+  const nodeArgs = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
+  const washington = await StationProcess.create({ name: 'washington', heartbeatMs: 1000 });
+  const moscow = await StationProcess.create({ name: 'moscow', heartbeatMs: 1000 });
+  await washington.start({ nodeArgs });
+  await moscow.start({ nodeArgs });
+  const results: Record<string, unknown> = {};
+  try {
+    const alice = await washington.addEnrolledMember('alice');
+    const boris = await moscow.addEnrolledMember('boris');
+    await linkStations(washington, moscow, 'bench', ['alice'], ['boris']);
+
+    // The receiver resolves whoever waits for a client id, and counts arrivals.
+    const waiting = new Map<string, (at: bigint) => void>();
+    let arrived = 0;
+    let firstArrival = 0n;
+    let lastArrival = 0n;
+    const receiver = new LineClient({
+      url: moscow.url,
+      token: boris,
+      line: 'bench',
+      onItem: (item: Item, at: bigint) => {
+        if (item.dir !== 'in' || item.clientId === null) return;
+        arrived++;
+        if (firstArrival === 0n) firstArrival = at;
+        lastArrival = at;
+        const w = waiting.get(item.clientId);
+        if (w) {
+          waiting.delete(item.clientId);
+          w(at);
+        }
+      },
+    });
+    const sender = new LineClient({ url: washington.url, token: alice, line: 'bench' });
+    await receiver.start();
+    await sender.start();
+
+    if (SKIP !== 'throughput') {
+      // (a) latency
+      const lat: number[] = [];
+      const acceptLat: number[] = [];
+      for (let i = 0; i < WARMUP + SAMPLES; i++) {
+        const clientId = `lat-${String(i).padStart(7, '0')}`;
+        const arrival = new Promise<bigint>((resolve) => waiting.set(clientId, resolve));
+        const t0 = process.hrtime.bigint();
+        await sender.sendOne(clientId, payload());
+        const t1 = process.hrtime.bigint();
+        const t2 = await arrival;
+        if (i >= WARMUP) {
+          lat.push(Number(t2 - t0) / 1e6);
+          acceptLat.push(Number(t1 - t0) / 1e6);
+        }
+        await sleep(GAP_MS);
+      }
+      lat.sort((a, b) => a - b);
+      acceptLat.sort((a, b) => a - b);
+      results.latency = {
+        samples: lat.length,
+        p50Ms: percentile(lat, 50),
+        p90Ms: percentile(lat, 90),
+        p99Ms: percentile(lat, 99),
+        maxMs: lat[lat.length - 1],
+        acceptedP50Ms: percentile(acceptLat, 50),
+        acceptedP99Ms: percentile(acceptLat, 99),
+      };
+    }
+
+    if (SKIP !== 'latency') {
+      // (b) throughput
+      const items = Array.from({ length: ITEMS }, (_, i) => ({
+        clientId: `tp-${String(i).padStart(8, '0')}`,
+        payload: payload(),
+        acceptedSeq: null,
+      }));
+      const lastId = (items[items.length - 1] as { clientId: string }).clientId;
+      const before = arrived;
+      firstArrival = 0n;
+      const done = new Promise<bigint>((resolve) => waiting.set(lastId, resolve));
+      const pids = [washington.child?.pid, moscow.child?.pid];
+      const cpu0 = cpuNow(pids);
+      const t0 = process.hrtime.bigint();
+      await sender.sendAll(items, { window: WINDOW });
+      const tAccepted = process.hrtime.bigint();
+      await done;
+      const cpu1 = cpuNow(pids);
+      const cpuUsPerItem = cpu1.map((v, i) => Number((((v - (cpu0[i] as number)) * 1000) / ITEMS).toFixed(1)));
+      const got = arrived - before;
+      const wallS = Number(lastArrival - t0) / 1e9;
+      const steadyS = Number(lastArrival - firstArrival) / 1e9;
+      results.throughput = {
+        items: ITEMS,
+        window: WINDOW,
+        received: got,
+        itemsPerSec: Math.round(got / wallS),
+        steadyItemsPerSec: Math.round((got - 1) / steadyS),
+        acceptedPerSec: Math.round(ITEMS / (Number(tAccepted - t0) / 1e9)),
+        seconds: Number(wallS.toFixed(3)),
+        cpuUsPerItem: { sendingStation: cpuUsPerItem[0], receivingStation: cpuUsPerItem[1], clients: cpuUsPerItem[2] },
+      };
+    }
+    sender.stop();
+    receiver.stop();
+  } finally {
+    await washington.stop();
+    await moscow.stop();
+  }
+
+  const machine = {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  };
+  const out = { bench: 'line', payloadBytes: PAYLOAD_BYTES, machine, ...results };
+  const lat = results.latency as Record<string, number> | undefined;
+  const tp = results.throughput as Record<string, number> | undefined;
+  const rows: [string, string][] = [];
+  if (lat) {
+    rows.push(['one-way latency p50 (client → client)', `${lat.p50Ms?.toFixed(3)} ms`]);
+    rows.push(['one-way latency p90', `${lat.p90Ms?.toFixed(3)} ms`]);
+    rows.push(['one-way latency p99', `${lat.p99Ms?.toFixed(3)} ms`]);
+    rows.push(['one-way latency max', `${lat.maxMs?.toFixed(3)} ms`]);
+    rows.push(['sender "accepted" p50 / p99', `${lat.acceptedP50Ms?.toFixed(3)} / ${lat.acceptedP99Ms?.toFixed(3)} ms`]);
+    rows.push(['latency samples', String(lat.samples)]);
+  }
+  if (tp) {
+    rows.push(['throughput, one line (at the receiver)', `${tp.itemsPerSec} items/s`]);
+    rows.push(['  steady (first to last arrival)', `${tp.steadyItemsPerSec} items/s`]);
+    rows.push(['  sender accepted', `${tp.acceptedPerSec} items/s`]);
+    rows.push(['  items / window', `${tp.items} / ${tp.window}`]);
+    const c = tp.cpuUsPerItem as unknown as Record<string, number>;
+    rows.push(['  CPU per item: sending / receiving station', `${c.sendingStation} / ${c.receivingStation} µs`]);
+    rows.push(['  CPU per item: both clients (this process)', `${c.clients} µs`]);
+  }
+  const w = Math.max(...rows.map((r) => r[0].length));
+  process.stdout.write(`\nParley line benchmark — ${machine.cpus} × ${machine.cpu}, node ${machine.node}, payload ${PAYLOAD_BYTES} B\n`);
+  for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(w)}  ${v}\n`);
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
