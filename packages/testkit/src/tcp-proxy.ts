@@ -18,6 +18,8 @@ export class TcpProxy {
   /** Connections accepted since start, cuts made: for tests that want to see the proxy was used. */
   connections = 0;
   cuts = 0;
+  /** Bytes forwarded from clients to the target. */
+  bytesUp = 0;
 
   private constructor(
     readonly port: number,
@@ -72,6 +74,9 @@ export class TcpProxy {
     const upstream = createConnection({ host: '127.0.0.1', port: this.target, noDelay: true });
     upstream.on('error', () => {});
     this.track(upstream);
+    client.on('data', (chunk: Buffer) => {
+      this.bytesUp += chunk.length;
+    });
     client.pipe(upstream);
     upstream.pipe(client);
     // Either side going away takes the other with it, abruptly (as a reset would).

@@ -22,6 +22,7 @@ async function postOnce(
   baseUrl: string,
   path: string,
   body: unknown,
+  timeoutMs = TIMEOUT_MS,
 ): Promise<{ status: number; json: unknown }> {
   const url = new URL(path, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
   const bytes = Buffer.from(JSON.stringify(body));
@@ -30,7 +31,7 @@ async function postOnce(
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: bytes,
-    signal: AbortSignal.timeout(TIMEOUT_MS),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const raw = new Uint8Array(await res.arrayBuffer());
   const sig = res.headers.get(FED_HEADERS.signature);
@@ -60,12 +61,13 @@ export async function fedPost<T extends TSchema>(
   path: string,
   body: unknown,
   schema: T,
+  opts: { timeoutMs?: number } = {},
 ): Promise<Static<T>> {
   let lastError = 'no endpoints';
   for (const ep of endpoints.order()) {
     let reply: { status: number; json: unknown };
     try {
-      reply = await postOnce(key, peerKey, ep.url, path, body);
+      reply = await postOnce(key, peerKey, ep.url, path, body, opts.timeoutMs);
     } catch (e) {
       lastError = (e as Error).message;
       endpoints.markDown(ep.url, lastError);

@@ -35,7 +35,10 @@ export class LineRuntime {
   private forwarding: Promise<void> = Promise.resolve();
   private inBacklogSince: number | null = null;
   private lastHealth: Health | null = null;
-  private beating: Promise<void> | null = null;
+  /** Heartbeat probes in flight, one at most per endpoint. */
+  private readonly probing = new Map<string, Promise<void>>();
+  private healthRefresh: Promise<void> | null = null;
+  private healthDirty = false;
 
   constructor(
     readonly lineId: string,
@@ -63,16 +66,24 @@ export class LineRuntime {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.kick();
     await this.forwarding;
-    await this.beating;
+    await Promise.all(this.probing.values());
+    await this.healthRefresh;
   }
 
+  /**
+   * Probe every endpoint, each on its own: an endpoint that swallows packets (no answer
+   * until the timeout) must not hold back the probes of the others, nor the health they
+   * report. An endpoint still being probed from the last beat is skipped.
+   */
   private startBeat(): void {
-    if (this.beating || this.stopped) return;
-    this.beating = this.beat()
-      .catch((err) => this.deps.log.error({ err, line: this.lineId }, 'heartbeat failed'))
-      .finally(() => {
-        this.beating = null;
-      });
+    if (this.stopped) return;
+    for (const ep of this.endpoints.states) {
+      if (this.probing.has(ep.url)) continue;
+      const probe = this.probe(ep.url)
+        .catch((err) => this.deps.log.error({ err, line: this.lineId }, 'heartbeat failed'))
+        .finally(() => this.probing.delete(ep.url));
+      this.probing.set(ep.url, probe);
+    }
   }
 
   kick(): void {
@@ -144,30 +155,50 @@ export class LineRuntime {
     }
   }
 
-  /** Probe every endpoint; any signed answer is contact. */
-  private async beat(): Promise<void> {
-    const { db, key, log, hub } = this.deps;
+  /** Probe one endpoint; any signed answer is contact. Then refresh the line's health. */
+  private async probe(url: string): Promise<void> {
+    const { db, key, log, heartbeatMs } = this.deps;
     const line = await lineById(db, this.lineId);
     if (!line || this.stopped) return;
     const body = { sentSeq: num(line.out_seq), ackedSeq: num(line.in_seq), at: Date.now() };
-    await Promise.all(
-      this.endpoints.states.map(async (ep) => {
-        try {
-          const single = new Endpoints([ep.url]);
-          const res = await fedPost(key, this.peerKey, single, `fed/v1/lines/${this.lineId}/heartbeat`, body, Heartbeat);
-          this.endpoints.markUp(ep.url);
-          await recordHeartbeat(db, this.lineId, res.sentSeq, res.ackedSeq, Date.now());
-          if (res.ackedSeq < num(line.out_seq)) this.kick();
-        } catch (e) {
-          if (e instanceof PeerRefusal) {
-            this.endpoints.markUp(ep.url);
-            log.warn({ line: this.lineId, code: e.code }, 'peer refused heartbeat');
-          } else {
-            this.endpoints.markDown(ep.url, (e as Error).message);
-          }
-        }
-      }),
-    );
+    try {
+      const single = new Endpoints([url]);
+      const res = await fedPost(key, this.peerKey, single, `fed/v1/lines/${this.lineId}/heartbeat`, body, Heartbeat, {
+        timeoutMs: Math.min(5000, Math.max(1000, 2 * heartbeatMs)),
+      });
+      this.endpoints.markUp(url);
+      await recordHeartbeat(db, this.lineId, res.sentSeq, res.ackedSeq, Date.now());
+      if (res.ackedSeq < num(line.out_seq)) this.kick();
+    } catch (e) {
+      if (e instanceof PeerRefusal) {
+        this.endpoints.markUp(url);
+        log.warn({ line: this.lineId, code: e.code }, 'peer refused heartbeat');
+      } else {
+        this.endpoints.markDown(url, (e as Error).message);
+      }
+    }
+    if (!this.stopped) await this.refreshHealth();
+  }
+
+  /** Recompute health, record it, tell clients if it changed. Calls during a refresh coalesce into one more. */
+  private refreshHealth(): Promise<void> {
+    if (this.healthRefresh) {
+      this.healthDirty = true;
+      return this.healthRefresh;
+    }
+    this.healthRefresh = (async () => {
+      do {
+        this.healthDirty = false;
+        await this.writeHealth();
+      } while (this.healthDirty && !this.stopped);
+    })().finally(() => {
+      this.healthRefresh = null;
+    });
+    return this.healthRefresh;
+  }
+
+  private async writeHealth(): Promise<void> {
+    const { db, hub } = this.deps;
     const h = await this.health();
     await db
       .updateTable('lines')
