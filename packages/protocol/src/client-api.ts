@@ -57,7 +57,9 @@ export const LineSummary = Type.Object(
   {
     id: Id,
     name: LineName,
-    peer: Type.Object({ name: Type.String(), fingerprint: Type.String(), urls: Type.Array(Type.String()) }, closed),
+    /** This station, with its public key: clients pin both keys in the line's MLS policy. */
+    station: Type.Object({ name: Type.String(), publicKey: Base64url }, closed),
+    peer: Type.Object({ name: Type.String(), fingerprint: Type.String(), publicKey: Base64url, urls: Type.Array(Type.String()) }, closed),
     safetyNumber: Type.String(),
     seats: Type.Array(Seat),
     peerSeats: Type.Array(Seat),

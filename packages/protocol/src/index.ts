@@ -7,3 +7,4 @@ export * from './client-api.js';
 export * from './admin-api.js';
 export * from './federation-api.js';
 export * from './validate.js';
+export * from './e2ee-api.js';

@@ -20,7 +20,13 @@ export const Timestamp = Type.Integer({ minimum: 0, description: 'milliseconds s
 export const HttpUrl = Type.String({ pattern: '^https?://[^\\s/]+(/[^\\s]*)?$', maxLength: 300 });
 /** Opaque item payload (ciphertext once end-to-end encryption lands). 64 KiB of bytes at most. */
 export const Payload = Type.String({ pattern: '^[A-Za-z0-9_-]*$', maxLength: 87382 });
-export const ItemKind = Type.Union([Type.Literal('message')]);
+/**
+ * What an item carries. 'mls': an MLS message (a commit as PublicMessage, or an application
+ * message as PrivateMessage); 'welcome': an MLS Welcome for devices joining the line's group.
+ * 'message' is the pre-encryption plaintext kind, kept only for clients not yet upgraded.
+ */
+export const ItemKind = Type.Union([Type.Literal('mls'), Type.Literal('welcome'), Type.Literal('message')]);
+export type ItemKind = 'mls' | 'welcome' | 'message';
 
 export const ErrorResponse = Type.Object(
   {

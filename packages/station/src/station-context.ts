@@ -4,6 +4,7 @@ import type { LoginThrottle } from './auth/login-throttle.js';
 import type { DataDir } from './config/data-dir.js';
 import type { Db } from './db/open.js';
 import type { Hub } from './lines/hub.js';
+import type { ArchiveKey } from './e2ee/archive-key.js';
 import type { LineManager } from './lines/line-manager.js';
 import type { Outbox } from './lines/outbox.js';
 
@@ -15,6 +16,8 @@ export interface StationContext {
   hub: Hub;
   outbox: Outbox;
   lines: LineManager;
+  /** Seals the recorders' keys, group states and archives; kept outside the database. */
+  archiveKey: ArchiveKey;
   /** Failed logins per handle (tight) and per client address (loose: an operations centre shares one). */
   throttle: { byHandle: LoginThrottle; byAddress: LoginThrottle };
   metrics: {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { ParleyError } from '@parley/protocol';
+import { FedKeyPackagesResponse, ParleyError } from '@parley/protocol';
 import { LoginThrottle } from './auth/login-throttle.js';
 import { type DataDir, loadDataDir } from './config/data-dir.js';
 import { type Db, openPostgres, openSqlite } from './db/open.js';
@@ -8,6 +8,10 @@ import { buildServer, type ServerOptions } from './http/server.js';
 import { Hub } from './lines/hub.js';
 import { LineManager } from './lines/line-manager.js';
 import { Outbox } from './lines/outbox.js';
+import { ArchiveKey } from './e2ee/archive-key.js';
+import { LineRecorder, type RecorderDeps } from './e2ee/recorder.js';
+import { Endpoints } from './federation/endpoints.js';
+import { fedPost } from './federation/fed-client.js';
 import { PgRelay } from './db/pg-relay.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -59,17 +63,36 @@ export class Station {
     const db = await openDatabase(data);
     const hub = new Hub();
     let lines: LineManager | undefined;
+    const archiveKey = ArchiveKey.load(data.dir);
+    const outbox = new Outbox(db, hub);
     const ctx: StationContext = {
       data,
       db,
       log,
       hub,
-      outbox: new Outbox(db, hub),
+      outbox,
+      archiveKey,
       lines: undefined as unknown as LineManager, // set just below; the metrics need a late reference
       throttle: { byHandle: new LoginThrottle(5), byAddress: new LoginThrottle(50) },
       metrics: createMetrics(db, () => lines as LineManager),
     };
-    lines = new LineManager({ db, hub, key: data.key, log, heartbeatMs: data.config.heartbeatMs });
+    const recorderDeps: RecorderDeps = {
+      db,
+      data,
+      log,
+      outbox,
+      archiveKey,
+      askPeerForKeyPackages: (line, body) =>
+        fedPost(
+          data.key,
+          line.peer_public_key,
+          lines?.runtime(line.id)?.endpoints ?? new Endpoints(JSON.parse(line.peer_urls) as string[]),
+          `fed/v1/lines/${line.id}/key-packages`,
+          body,
+          FedKeyPackagesResponse,
+        ),
+    };
+    lines = new LineManager({ db, hub, key: data.key, log, heartbeatMs: data.config.heartbeatMs, stationName: data.config.name }, (lineId) => new LineRecorder(lineId, recorderDeps));
     ctx.lines = lines;
     const station = new Station(ctx);
     try {

@@ -178,10 +178,30 @@ export function registerAdminCommands(program: Command): void {
       process.stdout.write('Compare this safety number with the other operator over a channel you trust:\n');
       process.stdout.write(`${res.safetyNumber}\n`);
     });
+  const seat = line.command('seat').description('give members seats on a line or take them away');
+  for (const [verb, seated] of [
+    ['add', true],
+    ['remove', false],
+  ] as const) {
+    seat
+      .command(verb)
+      .description(
+        seated ? 'give a member a seat; their devices join the line\u2019s group' : 'take a seat away; their devices leave the group',
+      )
+      .requiredOption('--data <dir>', 'data directory')
+      .requiredOption('--line <name>', 'line name')
+      .requiredOption('--handle <handle>', 'member handle')
+      .action(async (o: { data: string; line: string; handle: string }) => {
+        await withStation(o.data, (db, _data, L) => L.setSeat(db, o.line, o.handle, seated));
+        process.stdout.write(`${o.handle} ${seated ? 'now holds a seat on' : 'no longer holds a seat on'} ${o.line}.\n`);
+      });
+  }
   const statusAction = async (o: { data: string; line?: string; json?: boolean }) => {
     const rows = await withStation(o.data, async (db, data, L) => {
       const lines = o.line ? [await L.lineByName(db, o.line)] : await L.allLines(db);
-      return Promise.all(lines.map((l) => L.summarizeLine({ db, key: data.key, heartbeatMs: data.config.heartbeatMs }, l)));
+      return Promise.all(
+        lines.map((l) => L.summarizeLine({ db, key: data.key, heartbeatMs: data.config.heartbeatMs, stationName: data.config.name }, l)),
+      );
     });
     if (o.json) return printJson(o.line ? rows[0] : rows);
     if (rows.length === 0) {

@@ -30,14 +30,24 @@ export interface DataDir {
 const CONFIG = 'station.json';
 const KEY = 'station.key';
 
-export function initDataDir(dir: string, name: string, urls: string[], opts: { heartbeatMs?: number; listen?: string[]; database?: string } = {}): DataDir {
+export function initDataDir(
+  dir: string,
+  name: string,
+  urls: string[],
+  opts: { heartbeatMs?: number; listen?: string[]; database?: string } = {},
+): DataDir {
   const abs = resolve(dir);
   if (existsSync(join(abs, CONFIG))) {
     throw new ParleyError('DATA_DIR_EXISTS', `${abs} already holds a station`, 'choose another --data directory');
   }
   const config = parseWith(
     StationConfig,
-    { version: 1, name, urls, heartbeatMs: opts.heartbeatMs ?? 10_000, ...(opts.listen ? { listen: opts.listen } : {}),
+    {
+      version: 1,
+      name,
+      urls,
+      heartbeatMs: opts.heartbeatMs ?? 10_000,
+      ...(opts.listen ? { listen: opts.listen } : {}),
       ...(opts.database ? { database: opts.database } : {}),
     },
     'station settings',

@@ -135,6 +135,56 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0005_e2ee': {
+    async up(db: Db) {
+      // Devices' MLS signature keys and the station's signed bindings of them.
+      await db.schema
+        .createTable('mls_devices')
+        .addColumn('device_id', 'text', (c) => c.primaryKey())
+        .addColumn('member_handle', 'text', (c) => c.notNull())
+        .addColumn('signature_key', blobType(db), (c) => c.notNull())
+        .addColumn('binding', blobType(db), (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      // Published key packages; each is handed out once, to one line's hub.
+      await db.schema
+        .createTable('key_packages')
+        .addColumn('ref', 'text', (c) => c.primaryKey())
+        .addColumn('device_id', 'text', (c) => c.notNull())
+        .addColumn('member_handle', 'text', (c) => c.notNull())
+        .addColumn('key_package', blobType(db), (c) => c.notNull())
+        .addColumn('not_after', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('handed_out_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('key_packages_device').on('key_packages').column('device_id').execute();
+      // The station's recorder device per line. Every secret column is sealed with the archive
+      // key, which lives outside the database.
+      await db.schema
+        .createTable('recorders')
+        .addColumn('line_id', 'text', (c) => c.primaryKey())
+        .addColumn('device', blobType(db), (c) => c.notNull())
+        .addColumn('kp_secrets', blobType(db))
+        .addColumn('group_state', blobType(db))
+        .addColumn('epoch', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('cursor_pos', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('pending', blobType(db))
+        .addColumn('version', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createTable('archive')
+        .addColumn('line_id', 'text', (c) => c.notNull())
+        .addColumn('pos', 'bigint', (c) => c.notNull())
+        .addColumn('sender_station', 'text', (c) => c.notNull())
+        .addColumn('sender_handle', 'text', (c) => c.notNull())
+        .addColumn('sender_device', 'text', (c) => c.notNull())
+        .addColumn('body', blobType(db))
+        .addColumn('error', 'text')
+        .addColumn('sent_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('archive_pk', ['line_id', 'pos'])
+        .execute();
+    },
+  },
 };
 
 class StaticProvider implements MigrationProvider {

@@ -103,6 +103,53 @@ export interface LeasesTable {
   expires_at: number;
 }
 
+export interface MlsDevicesTable {
+  device_id: string;
+  member_handle: string;
+  signature_key: Uint8Array;
+  binding: Uint8Array;
+  created_at: number;
+}
+
+export interface KeyPackagesTable {
+  ref: string;
+  device_id: string;
+  member_handle: string;
+  key_package: Uint8Array;
+  not_after: number;
+  created_at: number;
+  handed_out_at: number | null;
+}
+
+export interface RecordersTable {
+  line_id: string;
+  /** Sealed exportDevice bytes. */
+  device: Uint8Array;
+  /** Sealed key package secrets (acceptor side, until it joins). */
+  kp_secrets: Uint8Array | null;
+  /** Sealed serializeGroup bytes, null until the group exists for this recorder. */
+  group_state: Uint8Array | null;
+  epoch: number;
+  /** Last timeline position the recorder has processed. */
+  cursor_pos: number;
+  /** Sealed JSON of a commit (and welcome) already adopted but maybe not yet on the timeline. */
+  pending: Uint8Array | null;
+  /** Bumped on every write: compare-and-swap between processes. */
+  version: number;
+}
+
+export interface ArchiveTable {
+  line_id: string;
+  pos: number;
+  sender_station: string;
+  sender_handle: string;
+  sender_device: string;
+  /** Sealed plaintext. */
+  body: Uint8Array | null;
+  error: string | null;
+  sent_at: number;
+}
+
 export interface Database {
   members: MembersTable;
   devices: DevicesTable;
@@ -114,4 +161,8 @@ export interface Database {
   items: ItemsTable;
   fed_nonces: FedNoncesTable;
   leases: LeasesTable;
+  mls_devices: MlsDevicesTable;
+  key_packages: KeyPackagesTable;
+  recorders: RecordersTable;
+  archive: ArchiveTable;
 }

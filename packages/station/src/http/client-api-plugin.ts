@@ -1,3 +1,4 @@
+import type { ItemKind } from '@parley/protocol';
 import type { WebSocket } from '@fastify/websocket';
 import {
   ClientFrame,
@@ -112,7 +113,7 @@ export async function clientApiPlugin(app: FastifyInstance, opts: { ctx: Station
     return ctx.lines.summary(line);
   });
 
-  async function send(line: LineRow, auth: AuthContext, body: { kind?: 'message'; payload: string; clientId?: string }) {
+  async function send(line: LineRow, auth: AuthContext, body: { kind?: ItemKind; payload: string; clientId?: string }) {
     const res = await ctx.outbox.append({
       lineId: line.id,
       kind: body.kind ?? 'message',

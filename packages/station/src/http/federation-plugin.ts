@@ -14,6 +14,7 @@ import { type NonceRecord, recordNonce, SeqGapError, storeIncoming } from '../li
 import { answerLinkRequest } from '../lines/link-ceremony.js';
 import { lineById, num, recordHeartbeat, type LineRow } from '../lines/line-store.js';
 import type { StationContext } from '../station-context.js';
+import { e2eeFederationRoutes } from './e2ee-plugin.js';
 import { toParleyError } from './errors.js';
 
 declare module 'fastify' {
@@ -158,4 +159,6 @@ export async function federationPlugin(app: FastifyInstance, opts: { ctx: Statio
       return { sentSeq: num(fresh.out_seq), ackedSeq: num(fresh.in_seq), at: Date.now() };
     },
   );
+
+  e2eeFederationRoutes(app, ctx, (req) => verifyLinePeer(req), (req) => req.fedLine as LineRow);
 }

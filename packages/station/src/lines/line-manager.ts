@@ -5,6 +5,7 @@ import { newId } from '../ids.js';
 import { releaseLease, tryLease } from './lease.js';
 import { allLines, type LineRow, num, peerSeatsOf, seatsOf } from './line-store.js';
 import { LineRuntime, type RuntimeDeps } from './line-runtime.js';
+import type { LineRecorder } from '../e2ee/recorder.js';
 
 const LEASE_TTL_MS = 5000;
 
@@ -25,7 +26,13 @@ export class LineManager {
    */
   readonly processId: string;
 
-  constructor(private readonly deps: RuntimeDeps) {
+  private readonly recorders = new Map<string, { recorder: LineRecorder; off: () => void }>();
+
+  constructor(
+    private readonly deps: RuntimeDeps & { stationName: string },
+    /** Makes the line's recorder (end-to-end group member and hub); run where the line runs. */
+    private readonly makeRecorder?: (lineId: string) => LineRecorder,
+  ) {
     this.processId = isPostgres(deps.db as unknown as Kysely<unknown>) ? newId() : 'sqlite-station';
   }
 
@@ -39,6 +46,11 @@ export class LineManager {
   async stop(): Promise<void> {
     if (this.scanTimer) clearInterval(this.scanTimer);
     await this.scanning;
+    for (const { recorder, off } of this.recorders.values()) {
+      off();
+      recorder.stop();
+    }
+    this.recorders.clear();
     await Promise.all(
       [...this.runtimes.entries()].map(async ([lineId, r]) => {
         await r.stop();
@@ -68,14 +80,43 @@ export class LineManager {
         this.deps.log.info({ line: line.name, peer: line.peer_name }, 'line running in this process');
       } else if (!held && running) {
         this.runtimes.delete(line.id);
+        this.stopRecorder(line.id);
         await running.stop();
         this.deps.log.warn({ line: line.name }, 'another process took over the line');
       }
+      if (held) this.runRecorder(line.id);
     }
   }
 
   runtime(lineId: string): LineRuntime | undefined {
     return this.runtimes.get(lineId);
+  }
+
+  /** The running recorder of a line, or a fresh one (safe anywhere: its state is compare-and-swapped). */
+  recorder(lineId: string): LineRecorder | undefined {
+    return this.recorders.get(lineId)?.recorder ?? this.makeRecorder?.(lineId);
+  }
+
+  private runRecorder(lineId: string): void {
+    if (!this.makeRecorder) return;
+    let entry = this.recorders.get(lineId);
+    if (!entry) {
+      const recorder = this.makeRecorder(lineId);
+      const off = this.deps.hub.on(lineId, (ev) => {
+        if (ev.type === 'items') recorder.kick();
+      });
+      entry = { recorder, off };
+      this.recorders.set(lineId, entry);
+    }
+    entry.recorder.kick();
+  }
+
+  private stopRecorder(lineId: string): void {
+    const entry = this.recorders.get(lineId);
+    if (!entry) return;
+    entry.off();
+    entry.recorder.stop();
+    this.recorders.delete(lineId);
   }
 
   async summary(line: LineRow): Promise<LineSummary> {
@@ -85,7 +126,7 @@ export class LineManager {
 
 /** Works with or without a running runtime (the CLI reads status straight from the database). */
 export async function summarizeLine(
-  deps: Pick<RuntimeDeps, 'db' | 'key' | 'heartbeatMs'>,
+  deps: Pick<RuntimeDeps, 'db' | 'key' | 'heartbeatMs'> & { stationName: string },
   line: LineRow,
   runtime?: LineRuntime,
 ): Promise<LineSummary> {
@@ -107,8 +148,10 @@ export async function summarizeLine(
   return {
     id: line.id,
     name: line.name,
+    station: { name: deps.stationName, publicKey: Buffer.from(key.publicKey).toString('base64url') },
     peer: {
       name: line.peer_name,
+      publicKey: Buffer.from(line.peer_public_key).toString('base64url'),
       fingerprint: stationFingerprint(line.peer_public_key),
       urls: JSON.parse(line.peer_urls) as string[],
     },

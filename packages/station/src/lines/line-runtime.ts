@@ -1,3 +1,4 @@
+import type { ItemKind } from '@parley/protocol';
 import { AckResponse, type FedItem, Heartbeat, type Health } from '@parley/protocol';
 import type { Logger } from 'pino';
 import type { Db } from '../db/open.js';
@@ -123,7 +124,7 @@ export class LineRuntime {
       }
       const items: FedItem[] = rows.map((r) => ({
         seq: num(r.seq),
-        kind: r.kind as 'message',
+        kind: r.kind as ItemKind,
         payload: Buffer.from(r.payload).toString('base64url'),
         sender: r.sender_handle,
         clientId: r.client_id,

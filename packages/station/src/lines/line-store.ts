@@ -1,3 +1,4 @@
+import type { ItemKind } from '@parley/protocol';
 import { type Item, ParleyError, type Seat, type Role } from '@parley/protocol';
 import { sql } from 'kysely';
 import type { Db } from '../db/open.js';
@@ -74,7 +75,7 @@ export function toItem(row: ItemsTable, ourStation: string, peerStation: string)
     pos: num(row.pos),
     dir: row.dir as 'out' | 'in',
     seq: num(row.seq),
-    kind: row.kind as 'message',
+    kind: row.kind as ItemKind,
     payload: Buffer.from(row.payload).toString('base64url'),
     sender: { handle: row.sender_handle, station: row.dir === 'out' ? ourStation : peerStation },
     clientId: row.client_id,
@@ -156,4 +157,23 @@ export async function recordHeartbeat(db: Db, lineId: string, peerSentSeq: numbe
     })
     .where('id', '=', lineId)
     .execute();
+}
+
+/**
+ * Give a member a seat on a line, or take it away. The line's group follows: the hub adds the
+ * member's devices or removes them (a removed device reads nothing sent afterwards).
+ */
+export async function setSeat(db: Db, lineName: string, handle: string, seated: boolean): Promise<void> {
+  const line = await lineByName(db, lineName);
+  const member = await db.selectFrom('members').select('id').where('handle', '=', handle).executeTakeFirst();
+  if (!member) throw new ParleyError('NOT_FOUND', `no member with handle "${handle}"`);
+  if (seated) {
+    await db
+      .insertInto('seats')
+      .values({ line_id: line.id, member_id: member.id })
+      .onConflict((oc) => oc.columns(['line_id', 'member_id']).doNothing())
+      .execute();
+  } else {
+    await db.deleteFrom('seats').where('line_id', '=', line.id).where('member_id', '=', member.id).execute();
+  }
 }

@@ -1,3 +1,4 @@
+import type { ItemKind } from '@parley/protocol';
 import { ParleyError } from '@parley/protocol';
 import { sql } from 'kysely';
 import type { Db } from '../db/open.js';
@@ -8,7 +9,7 @@ import { prepared } from '../db/prepared.js';
 
 export interface OutgoingInput {
   lineId: string;
-  kind: 'message';
+  kind: ItemKind;
   payload: Uint8Array;
   senderHandle: string;
   clientId: string | null;

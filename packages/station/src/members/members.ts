@@ -1,4 +1,4 @@
-import { type Member, ParleyError, type Role } from '@parley/protocol';
+import { type Member, ParleyError, RECORDER_HANDLE, type Role } from '@parley/protocol';
 import type { Db } from '../db/open.js';
 import type { MembersTable } from '../db/schema.js';
 import { hashSecret, newId, newSecret } from '../ids.js';
@@ -21,6 +21,9 @@ export async function addMember(
   input: { handle: string; name: string; role: Role },
   now = Date.now(),
 ): Promise<{ member: Member; secret: string }> {
+  if (input.handle === RECORDER_HANDLE) {
+    throw new ParleyError('HANDLE_TAKEN', `"${RECORDER_HANDLE}" is reserved for the station's recorder device`, 'choose another --handle');
+  }
   const secret = newSecret();
   const row: MembersTable = {
     id: newId(),

@@ -1,0 +1,482 @@
+import {
+  addMembers,
+  attachBinding,
+  createGroup,
+  createKeyPackage,
+  deserializeGroup,
+  E2eeError,
+  exportDevice,
+  type GroupState,
+  generateDevice,
+  importDevice,
+  joinFromWelcome,
+  type LinePolicy,
+  peekMessage,
+  processMessage,
+  removeMembers,
+  roster,
+  serializeGroup,
+  signBinding,
+  validateKeyPackage,
+} from '@parley/e2ee';
+import { type FedKeyPackagesRequest, type FedKeyPackagesResponse, ParleyError, RECORDER_HANDLE, type Seat } from '@parley/protocol';
+import type { Logger } from 'pino';
+import type { DataDir } from '../config/data-dir.js';
+import type { Db } from '../db/open.js';
+import type { RecordersTable } from '../db/schema.js';
+import type { Outbox } from '../lines/outbox.js';
+import { lineById, type LineRow, num, readItems, seatsOf } from '../lines/line-store.js';
+import type { ArchiveKey } from './archive-key.js';
+import { offerKeyPackages } from './devices.js';
+import { groupIdOf, linePolicy } from './line-policy.js';
+
+/** Messages up to this many epochs late still decrypt: the other side's items cross the hub's commits in flight. */
+export const PAST_EPOCHS = 8;
+
+export interface RecorderDeps {
+  db: Db;
+  data: DataDir;
+  log: Logger;
+  outbox: Outbox;
+  archiveKey: ArchiveKey;
+  /** The hub asks the other station, signed, for key packages of its devices not yet in the group. */
+  askPeerForKeyPackages: (line: LineRow, body: FedKeyPackagesRequest) => Promise<FedKeyPackagesResponse>;
+}
+
+interface Pending {
+  epoch: number;
+  commit: string;
+  welcome: string | null;
+}
+
+export function recorderDeviceId(lineId: string): string {
+  return `recorder-${lineId}`.slice(0, 64);
+}
+
+const seal = (deps: RecorderDeps, lineId: string, what: string, bytes: Uint8Array) => deps.archiveKey.seal(bytes, `${lineId}/${what}`);
+const unseal = (deps: RecorderDeps, lineId: string, what: string, bytes: Uint8Array) =>
+  deps.archiveKey.open(new Uint8Array(bytes), `${lineId}/${what}`);
+
+/**
+ * The station's own, visible member of a line's MLS group. It keeps this side's archive
+ * (sealed with the archive key), and on the inviting station it is the hub: it creates the
+ * group, adds every device the two stations vouch for on seated members, removes the ones that
+ * are gone, and orders commits (its own and members' self-updates) into the timeline.
+ *
+ * Its state lives in the `recorders` row, written with compare-and-swap on `version`, so a
+ * second process of the same station can never fork the group: the loser re-reads and retries.
+ */
+export class LineRecorder {
+  private chain: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    readonly lineId: string,
+    private readonly deps: RecorderDeps,
+  ) {}
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Run one step at a time per line in this process. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn, fn);
+    this.chain = next.catch(() => {});
+    return next;
+  }
+
+  private ticking = false;
+  private tickAgain = false;
+
+  /** Coalescing trigger: commit notifications and the periodic scan both call this. */
+  kick(): void {
+    if (this.ticking) {
+      this.tickAgain = true;
+      return;
+    }
+    this.ticking = true;
+    void (async () => {
+      do {
+        this.tickAgain = false;
+        await this.tick().catch((err) => this.deps.log.error({ err, line: this.lineId }, 'recorder step failed'));
+      } while (this.tickAgain && !this.stopped);
+      this.ticking = false;
+    })();
+  }
+
+  tick(): Promise<void> {
+    return this.serial(async () => {
+      if (this.stopped) return;
+      const line = await lineById(this.deps.db, this.lineId);
+      if (!line) return;
+      await this.ensure(line);
+      await this.flushPending(line);
+      await this.consume(line);
+      if (line.role === 'inviter') await this.reconcile(line);
+    });
+  }
+
+  /** A member's self-update commit, offered to the hub for ordering. */
+  acceptCommit(bytes: Uint8Array): Promise<number> {
+    return this.serial(async () => {
+      const line = await lineById(this.deps.db, this.lineId);
+      if (!line || line.role !== 'inviter') throw new ParleyError('FORBIDDEN', 'only the inviting station orders commits on this line');
+      await this.ensure(line);
+      await this.flushPending(line);
+      await this.consume(line);
+      const rec = await this.load();
+      if (!rec.group_state) throw new ParleyError('UNAVAILABLE', 'the line\u2019s group does not exist yet', 'try again shortly');
+      const state = deserializeGroup(unseal(this.deps, this.lineId, 'group', rec.group_state));
+      let info: ReturnType<typeof peekMessage>;
+      try {
+        info = peekMessage(bytes);
+      } catch {
+        throw new ParleyError('E2EE_REFUSED', 'this is not an MLS message');
+      }
+      if (info.kind !== 'handshake' || info.contentType !== 'commit')
+        throw new ParleyError('E2EE_REFUSED', 'only commits are ordered here');
+      if (info.epoch !== state.epoch) {
+        throw new ParleyError(
+          'WRONG_EPOCH',
+          `the group is at epoch ${state.epoch}, the commit is for ${info.epoch}`,
+          'catch up and commit again',
+        );
+      }
+      const policy = await linePolicy(this.deps.db, this.deps.data, line);
+      let res: Awaited<ReturnType<typeof processMessage>>;
+      try {
+        res = await processMessage(state, bytes, policy);
+      } catch (e) {
+        throw new ParleyError(
+          e instanceof E2eeError && e.code === 'WRONG_EPOCH' ? 'WRONG_EPOCH' : 'E2EE_REFUSED',
+          `commit refused: ${(e as Error).message}`,
+        );
+      }
+      if (res.kind !== 'commit') throw new ParleyError('E2EE_REFUSED', 'only commits are ordered here');
+      if (res.added.length > 0 || res.removed.length > 0) {
+        // Membership is the hub's business, from the stations' vouched device lists.
+        throw new ParleyError('E2EE_REFUSED', 'members may only refresh their own keys; roster changes come from the stations');
+      }
+      await this.adopt(rec, res.state, { epoch: res.epoch, commit: Buffer.from(bytes).toString('base64url'), welcome: null });
+      await this.flushPending(line);
+      return res.epoch;
+    });
+  }
+
+  async rosterView(): Promise<{ epoch: number; devices: ReturnType<typeof roster> } | null> {
+    const rec = await this.deps.db.selectFrom('recorders').selectAll().where('line_id', '=', this.lineId).executeTakeFirst();
+    if (!rec?.group_state) return null;
+    const state = deserializeGroup(unseal(this.deps, this.lineId, 'group', rec.group_state));
+    return { epoch: state.epoch, devices: roster(state) };
+  }
+
+  private async load(): Promise<RecordersTable> {
+    return this.deps.db.selectFrom('recorders').selectAll().where('line_id', '=', this.lineId).executeTakeFirstOrThrow();
+  }
+
+  /** Write with compare-and-swap; a lost race means another process moved first: re-read next tick. */
+  private async save(rec: RecordersTable, changes: Partial<RecordersTable>, extra?: (trx: Db) => Promise<void>): Promise<boolean> {
+    return this.deps.db.transaction().execute(async (trx) => {
+      const res = await trx
+        .updateTable('recorders')
+        .set({ ...changes, version: num(rec.version) + 1 })
+        .where('line_id', '=', this.lineId)
+        .where('version', '=', rec.version)
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) !== 1) return false;
+      if (extra) await extra(trx as unknown as Db);
+      return true;
+    });
+  }
+
+  private async ensure(line: LineRow): Promise<void> {
+    const { db, data } = this.deps;
+    const existing = await db.selectFrom('recorders').select('line_id').where('line_id', '=', line.id).executeTakeFirst();
+    if (existing) return;
+    const deviceId = recorderDeviceId(line.id);
+    let device = await generateDevice({ station: data.config.name, handle: RECORDER_HANDLE, deviceId });
+    const binding = await signBinding(
+      { station: data.config.name, handle: RECORDER_HANDLE, deviceId, signatureKey: device.signaturePublicKey, issuedAt: Date.now() },
+      (bytes) => data.key.sign(bytes),
+    );
+    device = attachBinding(device, binding, data.key.publicKey);
+    const row: RecordersTable = {
+      line_id: line.id,
+      device: seal(this.deps, line.id, 'device', exportDevice(device)),
+      kp_secrets: null,
+      group_state: null,
+      epoch: 0,
+      cursor_pos: 0,
+      pending: null,
+      version: 0,
+    };
+    if (line.role === 'inviter') {
+      const state = await createGroup(device, {
+        groupId: groupIdOf(line.id),
+        policy: await linePolicy(db, data, line),
+        pastEpochs: PAST_EPOCHS,
+      });
+      row.group_state = seal(this.deps, line.id, 'group', serializeGroup(state));
+      row.epoch = state.epoch;
+    } else {
+      // The acceptor's recorder waits to be added by the hub, like any device.
+      const kp = await createKeyPackage(device);
+      row.kp_secrets = seal(this.deps, line.id, 'kp', kp.secrets);
+      await db
+        .insertInto('key_packages')
+        .values({
+          ref: kp.ref,
+          device_id: deviceId,
+          member_handle: RECORDER_HANDLE,
+          key_package: kp.keyPackage,
+          not_after: kp.notAfter,
+          created_at: Date.now(),
+          handed_out_at: null,
+        })
+        .execute();
+    }
+    await db
+      .insertInto('recorders')
+      .values(row)
+      .onConflict((oc) => oc.column('line_id').doNothing())
+      .execute();
+    this.deps.log.info({ line: line.name, role: line.role }, 'line recorder created');
+  }
+
+  private async adopt(rec: RecordersTable, state: GroupState, pending: Pending): Promise<void> {
+    const ok = await this.save(rec, {
+      group_state: seal(this.deps, this.lineId, 'group', serializeGroup(state)),
+      epoch: state.epoch,
+      pending: seal(this.deps, this.lineId, 'pending', new TextEncoder().encode(JSON.stringify(pending))),
+    });
+    if (!ok) throw new ParleyError('UNAVAILABLE', 'another process changed the group at the same time', 'try again');
+  }
+
+  /** Put an adopted commit (and its Welcome) on the timeline. Idempotent through client ids. */
+  private async flushPending(line: LineRow): Promise<void> {
+    const rec = await this.load();
+    if (!rec.pending) return;
+    const p = JSON.parse(new TextDecoder().decode(unseal(this.deps, line.id, 'pending', rec.pending))) as Pending;
+    const base = { lineId: line.id, senderHandle: RECORDER_HANDLE, sentAt: Date.now() };
+    await this.deps.outbox.append({ ...base, kind: 'mls', payload: Buffer.from(p.commit, 'base64url'), clientId: `commit-e${p.epoch}` });
+    if (p.welcome) {
+      await this.deps.outbox.append({
+        ...base,
+        kind: 'welcome',
+        payload: Buffer.from(p.welcome, 'base64url'),
+        clientId: `welcome-e${p.epoch}`,
+      });
+    }
+    await this.save(rec, { pending: null });
+  }
+
+  /** Read the timeline from the recorder's cursor: join, follow commits, archive messages. */
+  private async consume(line: LineRow): Promise<void> {
+    const { db, data, log } = this.deps;
+    for (;;) {
+      const rec = await this.load();
+      const rows = await readItems(db, line.id, num(rec.cursor_pos), 200);
+      if (rows.length === 0 || this.stopped) return;
+      let state = rec.group_state ? deserializeGroup(unseal(this.deps, line.id, 'group', rec.group_state)) : null;
+      let kpSecrets = rec.kp_secrets;
+      const policy = await linePolicy(db, data, line);
+      const archive: {
+        pos: number;
+        sender: { station: string; handle: string; deviceId: string };
+        body: Uint8Array | null;
+        error: string | null;
+        sentAt: number;
+      }[] = [];
+      for (const row of rows) {
+        const payload = new Uint8Array(row.payload);
+        const ours = row.dir === 'out' && row.sender_handle === RECORDER_HANDLE;
+        const senderStation = row.dir === 'out' ? data.config.name : line.peer_name;
+        if (row.kind === 'welcome') {
+          if (state || ours || !kpSecrets) continue;
+          try {
+            const device = importDevice(unseal(this.deps, line.id, 'device', rec.device));
+            const secrets = unseal(this.deps, line.id, 'kp', kpSecrets);
+            const joined = await joinFromWelcome(device, payload, [secrets], policy, {
+              expectedGroupId: groupIdOf(line.id),
+              pastEpochs: PAST_EPOCHS,
+            });
+            state = joined.state;
+            kpSecrets = null;
+            log.info({ line: line.name, epoch: state.epoch }, 'recorder joined the line\u2019s group');
+          } catch (e) {
+            if (!(e instanceof E2eeError && e.code === 'NO_MATCHING_KEY_PACKAGE'))
+              log.warn({ line: line.name, err: (e as Error).message }, 'welcome refused');
+          }
+          continue;
+        }
+        if (row.kind !== 'mls' || !state || ours) continue;
+        try {
+          const res = await processMessage(state, payload, policy);
+          state = res.state;
+          if (res.kind === 'application') {
+            archive.push({
+              pos: num(row.pos),
+              sender: { station: res.sender.station, handle: res.sender.handle, deviceId: res.sender.deviceId },
+              body: seal(this.deps, line.id, `archive/${num(row.pos)}`, res.plaintext),
+              error: null,
+              sentAt: num(row.sent_at),
+            });
+          } else if (res.removedSelf) {
+            log.error({ line: line.name }, 'the recorder was removed from the line\u2019s group');
+          }
+        } catch (e) {
+          // Refused messages are kept as what they are, never silently dropped.
+          const code = e instanceof E2eeError ? e.code : 'ERROR';
+          log.warn({ line: line.name, pos: num(row.pos), code }, 'recorder could not read an item');
+          archive.push({
+            pos: num(row.pos),
+            sender: { station: senderStation, handle: row.sender_handle, deviceId: '' },
+            body: null,
+            error: `${code}: ${(e as Error).message}`.slice(0, 500),
+            sentAt: num(row.sent_at),
+          });
+        }
+      }
+      const last = rows[rows.length - 1] as (typeof rows)[number];
+      const saved = await this.save(
+        rec,
+        {
+          cursor_pos: num(last.pos),
+          kp_secrets: kpSecrets,
+          ...(state ? { group_state: seal(this.deps, line.id, 'group', serializeGroup(state)), epoch: state.epoch } : {}),
+        },
+        async (trx) => {
+          for (const a of archive) {
+            await trx
+              .insertInto('archive')
+              .values({
+                line_id: line.id,
+                pos: a.pos,
+                sender_station: a.sender.station,
+                sender_handle: a.sender.handle,
+                sender_device: a.sender.deviceId,
+                body: a.body,
+                error: a.error,
+                sent_at: a.sentAt,
+              })
+              .onConflict((oc) => oc.columns(['line_id', 'pos']).doNothing())
+              .execute();
+          }
+        },
+      );
+      if (!saved) return;
+    }
+  }
+
+  /** Hub only: make the group hold exactly the devices both stations vouch for on seated members. */
+  private async reconcile(line: LineRow): Promise<void> {
+    const { db, data, log } = this.deps;
+    const rec = await this.load();
+    if (!rec.group_state || rec.pending) return;
+    let state = deserializeGroup(unseal(this.deps, line.id, 'group', rec.group_state));
+    const members = roster(state);
+    const ours = data.config.name;
+    const ownHave = new Set(members.filter((m) => m.station === ours).map((m) => m.deviceId));
+    const peerHave = members.filter((m) => m.station === line.peer_name).map((m) => m.deviceId);
+
+    const own = await offerKeyPackages(db, line.id, ownHave);
+    const mySeats: Seat[] = await seatsOf(db, line.id);
+    let peer: FedKeyPackagesResponse;
+    try {
+      peer = await this.deps.askPeerForKeyPackages(line, { have: peerHave, seats: mySeats });
+    } catch (e) {
+      log.debug({ line: line.name, err: (e as Error).message }, 'peer key packages unavailable');
+      return;
+    }
+    await db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('peer_seats').where('line_id', '=', line.id).execute();
+      for (const s of peer.seats) {
+        await trx.insertInto('peer_seats').values({ line_id: line.id, handle: s.handle, display_name: s.name, role: s.role }).execute();
+      }
+    });
+    const policy: LinePolicy = await linePolicy(db, data, line);
+    const ownCurrent = new Set([...own.current, recorderDeviceId(line.id)]);
+    const peerCurrent = new Set(peer.current);
+    const gone = members.filter(
+      (m) => (m.station === ours && !ownCurrent.has(m.deviceId)) || (m.station === line.peer_name && !peerCurrent.has(m.deviceId)),
+    );
+    if (gone.length > 0) {
+      const out = await removeMembers(
+        state,
+        gone.map((m) => m.leafIndex),
+      );
+      await this.adopt(rec, out.state, { epoch: out.epoch, commit: Buffer.from(out.commit).toString('base64url'), welcome: null });
+      log.info({ line: line.name, removed: gone.map((m) => `${m.handle}@${m.station}/${m.deviceId}`) }, 'devices removed from the line');
+      await this.flushPending(line);
+      return;
+    }
+    const candidates = [
+      ...own.offers.map((o) => ({ station: ours, ...o })),
+      ...peer.offers.map((o) => ({
+        station: line.peer_name,
+        deviceId: o.deviceId,
+        handle: o.handle,
+        keyPackage: Buffer.from(o.keyPackage, 'base64url'),
+      })),
+    ];
+    const valid: Uint8Array[] = [];
+    for (const c of candidates) {
+      try {
+        const v = await validateKeyPackage(new Uint8Array(c.keyPackage), policy);
+        if (v.device.station !== c.station || v.device.deviceId !== c.deviceId) throw new Error('key package names another device');
+        valid.push(new Uint8Array(c.keyPackage));
+      } catch (e) {
+        // A device its own station did not vouch for, or whose member holds no seat: refused,
+        // and said so in the log of the hub station.
+        log.warn({ line: line.name, station: c.station, device: c.deviceId, err: (e as Error).message }, 'device refused for the line');
+      }
+    }
+    if (valid.length === 0) return;
+    const out = await addMembers(state, valid, policy);
+    state = out.state;
+    await this.adopt(rec, state, {
+      epoch: out.epoch,
+      commit: Buffer.from(out.commit).toString('base64url'),
+      welcome: Buffer.from(out.welcome).toString('base64url'),
+    });
+    log.info(
+      { line: line.name, added: out.added.map((m) => `${m.handle}@${m.station}/${m.deviceId}`), epoch: out.epoch },
+      'devices added to the line',
+    );
+    await this.flushPending(line);
+  }
+}
+
+export async function readHistory(
+  deps: Pick<RecorderDeps, 'db' | 'archiveKey'>,
+  lineId: string,
+  after: number,
+  limit: number,
+): Promise<
+  {
+    pos: number;
+    sentAt: number;
+    sender: { station: string; handle: string; deviceId: string };
+    text: string | null;
+    error: string | null;
+  }[]
+> {
+  const rows = await deps.db
+    .selectFrom('archive')
+    .selectAll()
+    .where('line_id', '=', lineId)
+    .where('pos', '>', after)
+    .orderBy('pos')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    pos: num(r.pos),
+    sentAt: num(r.sent_at),
+    sender: { station: r.sender_station, handle: r.sender_handle, deviceId: r.sender_device },
+    text: r.body
+      ? Buffer.from(deps.archiveKey.open(new Uint8Array(r.body), `${lineId}/archive/${num(r.pos)}`)).toString('base64url')
+      : null,
+    error: r.error,
+  }));
+}
