@@ -92,7 +92,10 @@ export class Station {
           FedKeyPackagesResponse,
         ),
     };
-    lines = new LineManager({ db, hub, key: data.key, log, heartbeatMs: data.config.heartbeatMs, stationName: data.config.name }, (lineId) => new LineRecorder(lineId, recorderDeps));
+    lines = new LineManager(
+      { db, hub, key: data.key, log, heartbeatMs: data.config.heartbeatMs, stationName: data.config.name },
+      (lineId) => new LineRecorder(lineId, recorderDeps),
+    );
     ctx.lines = lines;
     const station = new Station(ctx);
     try {

@@ -262,7 +262,7 @@ describe('federation refusals', () => {
 });
 
 describe('endpoint failover', () => {
-  const cleanup: (() => Promise<unknown> | void)[] = [];
+  const cleanup: (() => unknown)[] = [];
   after(async () => {
     for (const c of cleanup.reverse()) await c();
   });

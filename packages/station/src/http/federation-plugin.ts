@@ -111,7 +111,7 @@ export async function federationPlugin(app: FastifyInstance, opts: { ctx: Statio
       schema: { body: LinkRequest },
       preValidation: async (req) => {
         const key = fromBase64url(((req.body ?? {}) as { station?: { publicKey?: string } }).station?.publicKey ?? '');
-        if (!key || key.length !== 32) throw new ParleyError('FED_UNSIGNED', 'link request must carry the requesting station key');
+        if (key?.length !== 32) throw new ParleyError('FED_UNSIGNED', 'link request must carry the requesting station key');
         await verify(req, key);
       },
     },
@@ -160,5 +160,10 @@ export async function federationPlugin(app: FastifyInstance, opts: { ctx: Statio
     },
   );
 
-  e2eeFederationRoutes(app, ctx, (req) => verifyLinePeer(req), (req) => req.fedLine as LineRow);
+  e2eeFederationRoutes(
+    app,
+    ctx,
+    (req) => verifyLinePeer(req),
+    (req) => req.fedLine as LineRow,
+  );
 }

@@ -17,7 +17,6 @@ import type { Db } from '../db/open.js';
 import { fedPostTo } from '../federation/fed-client.js';
 import { verifySignature } from '../identity/station-key.js';
 import { hashSecret, newId, newSecret } from '../ids.js';
-import { peerSeatsOf } from './line-store.js';
 
 export const INVITATION_PREFIX = 'parley1.';
 export const DEFAULT_INVITATION_TTL_MS = 24 * 3600_000;
