@@ -1,23 +1,21 @@
-import { randomBytes } from 'node:crypto';
-import {
-  type Item,
-  type ItemsPage,
-  type LineSummary,
-  ParleyError,
-  type SendResponse,
-  type ServerFrame,
-  type SessionResponse,
-} from '@parley/protocol';
+import { signatureKeyFingerprint } from '@parley/e2ee';
+import { type LineSummary, ParleyError, type SessionResponse } from '@parley/protocol';
 import type { Command } from 'commander';
 import WebSocket from 'ws';
 import { apiCall } from '../api-client.js';
+import { validLang } from '../e2ee/content.js';
+import { type ShownRecord, toJson, toText, withArchive } from '../e2ee/format.js';
+import { compareRosters, type LineSession, requireMember, selfUpdateDue, selfUpdateWithRetry, sendText, syncLine } from '../e2ee/line.js';
+import { withDevice, withLine } from '../e2ee/session.js';
+import type { ArchiveEntry } from '../e2ee/station-api.js';
+import { DeviceStore } from '../e2ee/store.js';
 import { ago, printJson, printTable } from '../output.js';
 import { readPassword } from '../password-input.js';
-import { loadProfile, saveProfile } from '../profile.js';
+import { loadProfile, type Profile, saveProfile } from '../profile.js';
 
-function storeSession(profileDir: string, station: string, handle: string, s: SessionResponse): void {
+function storeSession(profileDir: string, station: string, handle: string, s: SessionResponse): Profile {
   if (!s.token) throw new ParleyError('INTERNAL', 'the station did not issue a bearer token');
-  saveProfile(profileDir, {
+  const profile: Profile = {
     version: 1,
     station,
     stationName: s.station.name,
@@ -26,28 +24,51 @@ function storeSession(profileDir: string, station: string, handle: string, s: Se
     deviceId: s.deviceId,
     token: s.token,
     expiresAt: s.expiresAt,
-  });
+  };
+  saveProfile(profileDir, profile);
+  return profile;
 }
 
-// Until end-to-end encryption lands, a message payload is its UTF-8 text. The station treats
-// it as opaque bytes either way.
-function encodeText(text: string): string {
-  return Buffer.from(text, 'utf8').toString('base64url');
-}
-function decodeText(payload: string): string {
-  return Buffer.from(payload, 'base64url').toString('utf8');
-}
-
-function printItem(item: Item, json: boolean): void {
-  if (json) {
-    process.stdout.write(`${JSON.stringify({ ...item, text: decodeText(item.payload) })}\n`);
-    return;
+/**
+ * After enroll or login: this session's MLS device, vouched for by the station, with key
+ * packages uploaded so the hub can add it to the member's lines. A failure here does not undo
+ * the login; the next send or read tries again.
+ */
+async function setUpDevice(profileDir: string, p: Profile): Promise<void> {
+  try {
+    const { fingerprint, keyPackages } = await withDevice(
+      profileDir,
+      p,
+      async (ctx) => ({ fingerprint: signatureKeyFingerprint(ctx.device.signaturePublicKey), keyPackages: ctx.e2ee.keyPackages.length }),
+      { forceKeyPackageCheck: true },
+    );
+    process.stdout.write(`This device (${p.deviceId}) has end-to-end keys ${fingerprint}; ${keyPackages} key packages ready.\n`);
+  } catch (e) {
+    const line = e instanceof ParleyError ? e.toLine() : (e as Error).message;
+    process.stderr.write(`parley: end-to-end encryption is not set up yet for this device: ${line}\n`);
+    process.stderr.write('parley: the next send or read will try again\n');
   }
-  const at = new Date(item.sentAt).toISOString().replace('T', ' ').slice(0, 19);
-  process.stdout.write(`#${item.pos} ${at} ${item.sender.handle}@${item.sender.station}: ${decodeText(item.payload)}\n`);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function printRecords(records: ShownRecord[], json: boolean): void {
+  const out = records.map((r) => (json ? JSON.stringify(toJson(r)) : toText(r))).join('\n');
+  if (out) process.stdout.write(`${out}\n`);
+}
+
+/** Everything the station's recorder archived after `after`, up to `upTo`. */
+async function fetchArchive(s: LineSession, after: number, upTo: number): Promise<Map<number, ArchiveEntry>> {
+  const found = new Map<number, ArchiveEntry>();
+  let cursor = after;
+  while (cursor < upTo) {
+    const { entries } = await s.ctx.api.history(s.state.meta.line, cursor, 500);
+    if (entries.length === 0) break;
+    for (const e of entries) found.set(e.pos, e);
+    cursor = Math.max(cursor + 1, ...entries.map((e) => e.pos));
+  }
+  return found;
+}
 
 export function registerClientCommands(program: Command): void {
   program
@@ -63,8 +84,9 @@ export function registerClientCommands(program: Command): void {
       const s = await apiCall<SessionResponse>(o.station, 'POST', 'api/v1/enroll', {
         body: { handle: o.handle, secret: o.secret, password, device: 'cli', session: 'bearer' },
       });
-      storeSession(o.profile, o.station, o.handle, s);
+      const p = storeSession(o.profile, o.station, o.handle, s);
       process.stdout.write(`Enrolled ${s.member.handle} at station ${s.station.name} (${s.station.fingerprint}).\n`);
+      await setUpDevice(o.profile, p);
     });
 
   program
@@ -79,8 +101,9 @@ export function registerClientCommands(program: Command): void {
       const s = await apiCall<SessionResponse>(o.station, 'POST', 'api/v1/login', {
         body: { handle: o.handle, password, device: 'cli', session: 'bearer' },
       });
-      storeSession(o.profile, o.station, o.handle, s);
+      const p = storeSession(o.profile, o.station, o.handle, s);
       process.stdout.write(`Logged in as ${s.member.handle} at station ${s.station.name} (${s.station.fingerprint}).\n`);
+      await setUpDevice(o.profile, p);
     });
 
   program
@@ -98,73 +121,100 @@ export function registerClientCommands(program: Command): void {
 
   program
     .command('send')
-    .description('send a message on a line; returns once your station has stored it durably')
+    .description('encrypt and send a message on a line; returns once your station has stored it durably')
     .requiredOption('--profile <dir>', 'profile directory')
     .requiredOption('--line <name>', 'line name')
+    .option('--lang <tag>', 'the language of the message (BCP 47, e.g. en, ru)')
     .option('--json', 'print the stored item as JSON')
     .argument('<text>', 'message text')
-    .action(async (text: string, o: { profile: string; line: string; json?: boolean }) => {
+    .action(async (text: string, o: { profile: string; line: string; lang?: string; json?: boolean }) => {
       const p = loadProfile(o.profile);
       if (text.length === 0) throw new ParleyError('VALIDATION_FAILED', 'the message is empty');
-      // One client id for every attempt: if an answer is lost and we retry, the station
-      // returns the stored item instead of storing a second copy.
-      const clientId = randomBytes(12).toString('base64url');
-      let res: SendResponse | undefined;
-      for (let attempt = 0; ; attempt++) {
-        try {
-          res = await apiCall<SendResponse>(p.station, 'POST', `api/v1/lines/${encodeURIComponent(o.line)}/items`, {
-            token: p.token,
-            body: { payload: encodeText(text), clientId },
-          });
-          break;
-        } catch (e) {
-          const retriable = e instanceof ParleyError && (e.code === 'PEER_UNREACHABLE' || e.code === 'UNAVAILABLE');
-          if (!retriable || attempt >= 4) throw e;
-          await sleep(200 * 2 ** attempt);
+      if (o.lang !== undefined && !validLang(o.lang)) throw new ParleyError('VALIDATION_FAILED', `--lang ${o.lang} is not a language tag`);
+      const res = await withLine(o.profile, p, o.line, async (s) => {
+        await syncLine(s);
+        requireMember(s);
+        if (selfUpdateDue(s)) {
+          try {
+            await selfUpdateWithRetry(s);
+          } catch (e) {
+            // The message matters more than the key refresh: send it, try the refresh next time.
+            const why = e instanceof ParleyError ? e.toLine() : (e as Error).message;
+            process.stderr.write(`parley: could not refresh this device's keys (${why}); sending anyway\n`);
+          }
         }
-      }
+        return sendText(s, text, o.lang);
+      });
       if (o.json) return printJson(res.item);
       process.stdout.write(`Accepted #${res.item.pos} (seq ${res.item.seq}) on ${o.line}.\n`);
     });
 
   program
     .command('read')
-    .description('read a line\u2019s messages; --follow keeps printing new ones')
+    .description('decrypt and print a line\u2019s messages; --follow keeps printing new ones')
     .requiredOption('--profile <dir>', 'profile directory')
     .requiredOption('--line <name>', 'line name')
-    .option('--after <pos>', 'start after this position', '0')
+    .option('--after <pos>', 'print only what comes after this position', '0')
     .option('--follow', 'keep the connection open and print new messages as they arrive')
     .option('--json', 'one JSON object per line')
-    .action(async (o: { profile: string; line: string; after: string; follow?: boolean; json?: boolean }) => {
+    .option('--history', 'fill in what this device cannot decrypt from the station\u2019s recorder archive (marked unverified)')
+    .action(async (o: { profile: string; line: string; after: string; follow?: boolean; json?: boolean; history?: boolean }) => {
       const p = loadProfile(o.profile);
-      let cursor = Number(o.after);
-      if (!Number.isInteger(cursor) || cursor < 0) throw new ParleyError('VALIDATION_FAILED', '--after must be a whole number');
-      const path = `api/v1/lines/${encodeURIComponent(o.line)}`;
-      if (!o.follow) {
-        for (;;) {
-          const page = await apiCall<ItemsPage>(p.station, 'GET', `${path}/items?after=${cursor}&limit=1000`, { token: p.token });
-          for (const item of page.items) printItem(item, !!o.json);
-          if (page.items.length === 0) break;
-          cursor = page.nextCursor;
+      const after = Number(o.after);
+      if (!Number.isInteger(after) || after < 0) throw new ParleyError('VALIDATION_FAILED', '--after must be a whole number');
+      const store = new DeviceStore(o.profile);
+      let printed = after;
+      // Sync under the lock, then print what the cache holds beyond what was printed.
+      const step = async () => {
+        const shown = await withLine(o.profile, p, o.line, async (s) => {
+          await syncLine(s);
+          const fresh = store.readCache(o.line).timeline.filter((r) => r.pos > printed);
+          if (!o.history || fresh.length === 0) return fresh as ShownRecord[];
+          const unread = fresh.filter((r) => r.t === 'msg' && r.text === null).map((r) => r.pos);
+          if (unread.length === 0) return fresh as ShownRecord[];
+          return withArchive(fresh, await fetchArchive(s, Math.min(...unread) - 1, Math.max(...unread)));
+        });
+        printRecords(shown, !!o.json);
+        const last = shown[shown.length - 1];
+        if (last) printed = Math.max(printed, last.pos);
+      };
+      await step();
+      if (!o.follow) return;
+      // Follow: the stream only wakes us; every item is taken from the timeline by the sync, in
+      // order, once, whatever the timing of frames and reconnects.
+      let running = false;
+      let again = false;
+      const wake = async (): Promise<void> => {
+        if (running) {
+          again = true;
+          return;
         }
-        return;
-      }
-      // Follow: resume from the last printed position after every disconnect.
+        running = true;
+        try {
+          do {
+            again = false;
+            await step();
+          } while (again);
+        } catch (e) {
+          const why = e instanceof ParleyError ? e.toLine() : (e as Error).message;
+          process.stderr.write(`parley: ${why}\n`);
+          if (e instanceof ParleyError && (e.code === 'UNAUTHENTICATED' || e.code === 'LINE_NOT_FOUND')) process.exit(1);
+        } finally {
+          running = false;
+        }
+      };
+      const path = `api/v1/lines/${encodeURIComponent(o.line)}`;
       for (;;) {
+        const cursor = store.loadLine(o.line)?.meta.cursor ?? 0;
         await new Promise<void>((resolve) => {
           const url = new URL(`${path}/stream?after=${cursor}`, p.station.endsWith('/') ? p.station : `${p.station}/`);
           url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
           const ws = new WebSocket(url, { headers: { authorization: `Bearer ${p.token}` } });
-          ws.on('message', (raw) => {
-            const frame = JSON.parse(String(raw)) as ServerFrame;
-            if (frame.type === 'item' && frame.item.pos > cursor) {
-              printItem(frame.item, !!o.json);
-              cursor = frame.item.pos;
-            }
-          });
+          ws.on('message', () => void wake());
+          ws.on('open', () => void wake()); // whatever came while we were connecting
           ws.on('unexpected-response', (_req, res) => {
             if (res.statusCode === 401 || res.statusCode === 404) {
-              process.stderr.write(`parley: the station refused the stream (${res.statusCode}) — log in again or check --line\n`);
+              process.stderr.write(`parley: the station refused the stream (${res.statusCode}) \u2014 log in again or check --line\n`);
               process.exit(1);
             }
           });
@@ -173,5 +223,54 @@ export function registerClientCommands(program: Command): void {
         });
         await sleep(500);
       }
+    });
+
+  program
+    .command('roster')
+    .description('every device in a line\u2019s encrypted group, as this device and as the station see it')
+    .requiredOption('--profile <dir>', 'profile directory')
+    .requiredOption('--line <name>', 'line name')
+    .option('--json', 'print as JSON')
+    .action(async (o: { profile: string; line: string; json?: boolean }) => {
+      const p = loadProfile(o.profile);
+      const cmp = await withLine(o.profile, p, o.line, async (s) => {
+        await syncLine(s);
+        return compareRosters(s.state.group, await s.ctx.api.roster(o.line));
+      });
+      if (o.json) return printJson(cmp);
+      const epochs =
+        cmp.deviceEpoch === null
+          ? `this device is not in the group; the station sees epoch ${cmp.stationEpoch}`
+          : `epoch ${cmp.deviceEpoch} here, ${cmp.stationEpoch} at the station`;
+      printTable([
+        ['LEAF', 'MEMBER', 'DEVICE', 'FINGERPRINT', 'HERE', 'STATION'],
+        ...cmp.devices.map((d) => [
+          String(d.leafIndex),
+          `${d.handle}@${d.station}`,
+          d.deviceId === p.deviceId ? `${d.deviceId} (this device)` : d.deviceId,
+          d.signatureKeyFingerprint,
+          d.inDevice ? 'yes' : 'no',
+          d.inStation ? (d.differs ? 'differs' : 'yes') : 'no',
+        ]),
+      ]);
+      process.stdout.write(
+        cmp.matches
+          ? `The station's view matches this device's (${epochs}).\n`
+          : `The station's view does NOT match this device's (${epochs}).\n`,
+      );
+    });
+
+  program
+    .command('rotate')
+    .description('refresh this device\u2019s keys in a line\u2019s group now (post-compromise security)')
+    .requiredOption('--profile <dir>', 'profile directory')
+    .requiredOption('--line <name>', 'line name')
+    .action(async (o: { profile: string; line: string }) => {
+      const p = loadProfile(o.profile);
+      const { epoch } = await withLine(o.profile, p, o.line, async (s) => {
+        await syncLine(s);
+        return selfUpdateWithRetry(s);
+      });
+      process.stdout.write(`This device's keys on ${o.line} are fresh (epoch ${epoch}).\n`);
     });
 }

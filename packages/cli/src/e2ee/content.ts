@@ -1,0 +1,39 @@
+// What travels inside an MLS application message on a line: UTF-8 JSON `{text, lang?}`. Each
+// message keeps its language (BCP 47 tag) so interpreters can attach translations beside it.
+
+const LANG = /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/;
+
+export function validLang(tag: string): boolean {
+  return LANG.test(tag) && tag.length <= 35;
+}
+
+export function encodeContent(text: string, lang?: string): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(lang ? { text, lang } : { text }));
+}
+
+export interface Content {
+  text: string | null;
+  lang?: string;
+  /** Why there is no text, when the plaintext is not a text message. */
+  error: string | null;
+}
+
+export function decodeContent(bytes: Uint8Array): Content {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    return { text: null, error: 'BAD_CONTENT: the decrypted message is not Parley message JSON' };
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    return { text: null, error: 'BAD_CONTENT: the decrypted message is not Parley message JSON' };
+  }
+  const v = value as { text?: unknown; lang?: unknown; type?: unknown };
+  if (typeof v.text !== 'string') {
+    const what = typeof v.type === 'string' ? ` (${v.type})` : '';
+    return { text: null, error: `NOT_TEXT: an encrypted message of another kind${what}` };
+  }
+  const out: Content = { text: v.text, error: null };
+  if (typeof v.lang === 'string' && validLang(v.lang)) out.lang = v.lang;
+  return out;
+}

@@ -1,0 +1,119 @@
+// How a device's view of a line is printed: one line of text, or one JSON object, per record.
+import type { ArchiveEntry } from './station-api.js';
+import type { MessageRecord, TimelineRecord } from './store.js';
+
+/** A message as `read --json` prints it. */
+export interface MessageJson {
+  kind: 'message';
+  pos: number;
+  sentAt: number;
+  text: string | null;
+  lang: string | null;
+  sender: { handle: string; station: string; deviceId: string | null };
+  verified: boolean;
+  error: string | null;
+  /** ok, own (sent by this device), mismatch, pending, before-join, failed, unencrypted, archive */
+  status: MessageRecord['status'] | 'archive';
+}
+
+export interface EventJson {
+  kind: 'event';
+  pos: number;
+  sentAt: number;
+  event: string;
+  epoch: number | null;
+  text: string;
+  added?: unknown[];
+  removed?: unknown[];
+  error?: string;
+}
+
+export type ShownRecord = TimelineRecord | (Omit<MessageRecord, 'status'> & { status: 'archive' });
+
+/** Fill messages this device cannot read with what the station's recorder archived (unverified). */
+export function withArchive(records: TimelineRecord[], archive: Map<number, ArchiveEntry>): ShownRecord[] {
+  return records.map((r) => {
+    if (r.t !== 'msg' || r.text !== null || (r.status !== 'before-join' && r.status !== 'failed' && r.status !== 'pending')) return r;
+    const a = archive.get(r.pos);
+    if (!a) return r;
+    const decoded = a.text === null ? null : archiveText(a.text);
+    return {
+      ...r,
+      sender: a.sender,
+      text: decoded?.text ?? null,
+      ...(decoded?.lang ? { lang: decoded.lang } : {}),
+      verified: false,
+      error: a.error ?? (decoded ? null : 'the station archive has no text for it either'),
+      status: 'archive' as const,
+    };
+  });
+}
+
+function archiveText(b64: string): { text: string; lang?: string } {
+  const raw = Buffer.from(b64, 'base64url').toString('utf8');
+  try {
+    const v = JSON.parse(raw) as { text?: unknown; lang?: unknown };
+    if (v && typeof v.text === 'string') return typeof v.lang === 'string' ? { text: v.text, lang: v.lang } : { text: v.text };
+  } catch {
+    // plain text
+  }
+  return { text: raw };
+}
+
+export function toJson(r: ShownRecord): MessageJson | EventJson {
+  if (r.t === 'event') {
+    const e: EventJson = { kind: 'event', pos: r.pos, sentAt: r.sentAt, event: r.event, epoch: r.epoch, text: r.text };
+    if (r.added) e.added = r.added;
+    if (r.removed) e.removed = r.removed;
+    if (r.error) e.error = r.error;
+    return e;
+  }
+  return {
+    kind: 'message',
+    pos: r.pos,
+    sentAt: r.sentAt,
+    text: r.text,
+    lang: r.lang ?? null,
+    sender: { handle: r.sender.handle, station: r.sender.station, deviceId: r.sender.deviceId },
+    verified: r.verified,
+    error: r.error,
+    status: r.status,
+  };
+}
+
+const MARK: Record<string, string> = {
+  ok: '\u2713',
+  own: '\u2713',
+  mismatch: '\u2717',
+  failed: '\u2717',
+  pending: '\u2026',
+  'before-join': '\u00b7',
+  unencrypted: '!',
+  archive: '~',
+};
+
+export function toText(r: ShownRecord): string {
+  const at = new Date(r.sentAt).toISOString().replace('T', ' ').slice(0, 19);
+  if (r.t === 'event') return `#${r.pos} ${at} \u2014 ${r.text}`;
+  const who = `${r.sender.handle}@${r.sender.station}`;
+  const lang = r.lang ? ` [${r.lang}]` : '';
+  const mark = MARK[r.status] ?? '?';
+  switch (r.status) {
+    case 'ok':
+      return `#${r.pos} ${at} ${mark} ${who}${lang}: ${r.text ?? `(${r.error})`}`;
+    case 'own':
+      return `#${r.pos} ${at} ${mark} ${who} (this device)${lang}: ${r.text ?? `(${r.error})`}`;
+    case 'mismatch':
+      return `#${r.pos} ${at} ${mark} ${who}${lang}: ${r.text ?? ''}  [${r.error}]`;
+    case 'pending':
+      return `#${r.pos} ${at} ${mark} ${who}: (waiting for an earlier change of keys to arrive)`;
+    case 'before-join':
+      return `#${r.pos} ${at} ${mark} ${who}: (sent before this device joined)`;
+    case 'unencrypted':
+      return `#${r.pos} ${at} ${mark} ${who} (NOT end-to-end encrypted): ${r.text ?? ''}`;
+    case 'archive':
+      return `#${r.pos} ${at} ${mark} ${who}${lang} (from the station archive, not verified by this device): ${r.text ?? `(${r.error})`}`;
+    default:
+      return `#${r.pos} ${at} ${mark} ${who}: cannot read \u2014 ${r.error}`;
+  }
+}
