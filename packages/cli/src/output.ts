@@ -1,3 +1,4 @@
+import { E2eeError } from '@parley/e2ee';
 import { ParleyError } from '@parley/protocol';
 
 export function printJson(value: unknown): void {
@@ -20,7 +21,9 @@ export function fail(e: unknown): never {
   const pe =
     e instanceof ParleyError
       ? e
-      : new ParleyError('INTERNAL', (e as Error)?.message ?? String(e), 'this is a bug in parley or its environment');
+      : e instanceof E2eeError
+        ? new ParleyError('E2EE_REFUSED', `end-to-end encryption: ${e.message} (${e.code})`)
+        : new ParleyError('INTERNAL', (e as Error)?.message ?? String(e), 'this is a bug in parley or its environment');
   process.stderr.write(`parley: ${pe.toLine()}\n`);
   process.exit(1);
 }

@@ -40,7 +40,7 @@ export const RECORDER_HANDLE = 'recorder';
  * (a message in flight from the other station while the hub orders a roster change). More is
  * kinder to slow links; fewer is better forward secrecy.
  */
-export const PAST_EPOCHS = 5;
+export const PAST_EPOCHS = 8;
 /** Self-update every this many sends, or when the last one is older than a day. */
 export const SELF_UPDATE_EVERY = Number(process.env.PARLEY_SELF_UPDATE_EVERY) || 50;
 export const SELF_UPDATE_MAX_AGE_MS = 24 * 3600_000;
