@@ -59,6 +59,13 @@ describe('federation refusals', () => {
       const tl = (await readTimeline(washington.url, alice, 'hotline')).filter((i) => i.dir === 'in');
       return tl.length === 3 ? tl : undefined;
     });
+    // Let the line's MLS group settle (the hub adds moscow's recorder with a commit on its own
+    // timeline) so nothing but the crafted requests could change washington's timeline.
+    await waitFor('both recorders in the line\u2019s group', async () => {
+      const res = await fetch(`${washington.url}/api/v1/lines/hotline/roster`, { headers: { authorization: `Bearer ${alice}` } });
+      const roster = res.ok ? ((await res.json()) as { devices: unknown[] }) : undefined;
+      return roster && roster.devices.length === 2 ? true : undefined;
+    });
     // Moscow stays out of the way from here on: only the crafted requests reach washington.
     await moscow.stop();
   });

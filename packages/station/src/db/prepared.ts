@@ -53,11 +53,16 @@ export class Prepared<A extends Record<string, unknown>, R> {
   }
 
   run(executor: Executor, args: A): Promise<QueryResult<R>> {
-    const { compiled, slots, raw } = this;
+    const { compiled, slots } = this;
     const parameters = compiled.parameters.map((v, i) => {
       const slot = slots[i];
       return slot === null || slot === undefined ? v : args[slot];
     });
+    return this.exec(executor, parameters);
+  }
+
+  private exec(executor: Executor, parameters: ReadonlyArray<unknown>): Promise<QueryResult<R>> {
+    const { compiled, raw } = this;
     // SQLite has one connection and better-sqlite3 runs a statement synchronously, so a
     // statement may go straight to it when the caller holds the open transaction, or when no
     // transaction is open at all (nothing can interleave with a synchronous call). Otherwise
@@ -69,6 +74,17 @@ export class Prepared<A extends Record<string, unknown>, R> {
       return Promise.resolve({ numAffectedRows: BigInt(changes), rows: [] });
     }
     return executor.executeQuery<R>({ ...compiled, parameters });
+  }
+
+  /**
+   * Run with the values in parameter order, for a query whose every parameter is a slot
+   * named by its position ('0', '1', …): no per-call object of named values to build.
+   */
+  runValues(executor: Executor, values: unknown[]): Promise<QueryResult<R>> {
+    if (values.length !== this.slots.length || this.slots.some((s, i) => s !== String(i))) {
+      throw new Error('runValues needs a query whose parameters are all positional slots');
+    }
+    return this.exec(executor, values);
   }
 
   async rows(executor: Executor, args: A): Promise<R[]> {

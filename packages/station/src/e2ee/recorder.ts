@@ -25,13 +25,14 @@ import type { DataDir } from '../config/data-dir.js';
 import type { Db } from '../db/open.js';
 import type { RecordersTable } from '../db/schema.js';
 import type { Outbox } from '../lines/outbox.js';
-import { lineById, type LineRow, num, readItems, seatsOf } from '../lines/line-store.js';
+import { lineById, type LineRow, num, readItems, replacePeerSeats, seatsOf } from '../lines/line-store.js';
 import type { ArchiveKey } from './archive-key.js';
 import { offerKeyPackages } from './devices.js';
 import { groupIdOf, linePolicy } from './line-policy.js';
 
 /** Messages up to this many epochs late still decrypt: the other side's items cross the hub's commits in flight. */
 export const PAST_EPOCHS = 8;
+const RECONCILE_EVERY_MS = 3000;
 
 export interface RecorderDeps {
   db: Db;
@@ -113,8 +114,24 @@ export class LineRecorder {
       await this.ensure(line);
       await this.flushPending(line);
       await this.consume(line);
-      if (line.role === 'inviter') await this.reconcile(line);
+      // Membership is compared (a signed request to the peer) every few seconds, or at once
+      // when a device of ours published key packages.
+      const now = Date.now();
+      if (line.role === 'inviter' && (this.membershipDirty || now - this.lastReconcile > RECONCILE_EVERY_MS)) {
+        this.membershipDirty = false;
+        this.lastReconcile = now;
+        await this.reconcile(line);
+      }
     });
+  }
+
+  private membershipDirty = true;
+  private lastReconcile = 0;
+
+  /** A device published key packages or a seat changed: compare membership on the next step. */
+  membershipChanged(): void {
+    this.membershipDirty = true;
+    this.kick();
   }
 
   /** A member's self-update commit, offered to the hub for ordering. */
@@ -389,12 +406,7 @@ export class LineRecorder {
       log.debug({ line: line.name, err: (e as Error).message }, 'peer key packages unavailable');
       return;
     }
-    await db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('peer_seats').where('line_id', '=', line.id).execute();
-      for (const s of peer.seats) {
-        await trx.insertInto('peer_seats').values({ line_id: line.id, handle: s.handle, display_name: s.name, role: s.role }).execute();
-      }
-    });
+    await replacePeerSeats(db, line.id, peer.seats);
     const policy: LinePolicy = await linePolicy(db, data, line);
     const ownCurrent = new Set([...own.current, recorderDeviceId(line.id)]);
     const peerCurrent = new Set(peer.current);

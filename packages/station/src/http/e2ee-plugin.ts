@@ -15,7 +15,7 @@ import { offerKeyPackages, storeKeyPackages, unusedKeyPackages, vouchForDevice }
 import { readHistory, recorderDeviceId } from '../e2ee/recorder.js';
 import { Endpoints } from '../federation/endpoints.js';
 import { fedPost } from '../federation/fed-client.js';
-import { type LineRow, seatedLine, seatsOf } from '../lines/line-store.js';
+import { type LineRow, replacePeerSeats, seatedLine, seatsOf } from '../lines/line-store.js';
 import type { StationContext } from '../station-context.js';
 import { authenticator, who } from './authenticate.js';
 
@@ -43,7 +43,7 @@ export async function e2eeClientPlugin(app: FastifyInstance, opts: { ctx: Statio
     const keyPackages = (req.body as KeyPackagesUpload).keyPackages.map((k) => new Uint8Array(Buffer.from(k, 'base64url')));
     const stored = await storeKeyPackages(db, data, { handle: auth.member.handle, deviceId: auth.deviceId, keyPackages });
     for (const line of await db.selectFrom('seats').select('line_id').where('member_id', '=', auth.member.id).execute()) {
-      ctx.lines.recorder(line.line_id)?.kick();
+      ctx.lines.runningRecorder(line.line_id)?.membershipChanged();
     }
     return { stored };
   });
@@ -105,12 +105,7 @@ export function e2eeFederationRoutes(
       if (line.role !== 'acceptor') throw new ParleyError('FORBIDDEN', 'only the hub asks for key packages');
       const body = req.body as FedKeyPackagesRequest;
       // The hub tells us its seats; we keep them as the peer's seats on this line.
-      await db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('peer_seats').where('line_id', '=', line.id).execute();
-        for (const s of body.seats) {
-          await trx.insertInto('peer_seats').values({ line_id: line.id, handle: s.handle, display_name: s.name, role: s.role }).execute();
-        }
-      });
+      await replacePeerSeats(db, line.id, body.seats);
       const have = new Set(body.have);
       const own = await offerKeyPackages(db, line.id, have);
       const recorderId = recorderDeviceId(line.id);

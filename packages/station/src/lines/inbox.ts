@@ -4,7 +4,7 @@ import type { Db } from '../db/open.js';
 import type { ItemsTable } from '../db/schema.js';
 import type { Hub } from './hub.js';
 import { prepared } from '../db/prepared.js';
-import { insertItem, num } from './line-store.js';
+import { insertItems, num } from './line-store.js';
 
 export class SeqGapError extends ParleyError {
   constructor(
@@ -109,9 +109,9 @@ export async function storeIncoming(
           sent_at: it.sentAt,
           stored_at: now,
         };
-        await insertItem(db, trx, row);
         rows.push(row);
       }
+      await insertItems(db, trx, rows);
       return { acked: lastSeq, rows };
     });
   } catch (e) {

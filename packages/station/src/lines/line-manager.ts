@@ -92,6 +92,11 @@ export class LineManager {
     return this.runtimes.get(lineId);
   }
 
+  /** The recorder running in this process, if this process holds the line. */
+  runningRecorder(lineId: string): LineRecorder | undefined {
+    return this.recorders.get(lineId)?.recorder;
+  }
+
   /** The running recorder of a line, or a fresh one (safe anywhere: its state is compare-and-swapped). */
   recorder(lineId: string): LineRecorder | undefined {
     return this.recorders.get(lineId)?.recorder ?? this.makeRecorder?.(lineId);
@@ -132,6 +137,8 @@ export async function summarizeLine(
 ): Promise<LineSummary> {
   const { db, key } = deps;
   const lastContactAt = line.last_contact_at === null ? null : num(line.last_contact_at);
+  // The runtime records acknowledgements a moment after they arrive; it knows them first.
+  const delivered = Math.max(num(line.out_acked), runtime?.ackedSeq ?? 0);
   let health: LineSummary['health'];
   let endpoint: string | null = null;
   if (runtime) {
@@ -160,10 +167,10 @@ export async function summarizeLine(
     peerSeats: await peerSeatsOf(db, line.id),
     health,
     lastContactAt,
-    backlogOut: num(line.out_seq) - num(line.out_acked),
+    backlogOut: num(line.out_seq) - delivered,
     backlogIn: Math.max(0, num(line.peer_sent_seq) - num(line.in_seq)),
     endpoint,
     lastPos: num(line.last_pos),
-    deliveredSeq: num(line.out_acked),
+    deliveredSeq: delivered,
   };
 }

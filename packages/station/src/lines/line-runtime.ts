@@ -2,6 +2,7 @@ import type { ItemKind } from '@parley/protocol';
 import { AckResponse, type FedItem, Heartbeat, type Health } from '@parley/protocol';
 import type { Logger } from 'pino';
 import type { Db } from '../db/open.js';
+import type { ItemsTable } from '../db/schema.js';
 import { Endpoints } from '../federation/endpoints.js';
 import { fedPost, PeerRefusal } from '../federation/fed-client.js';
 import type { StationKey } from '../identity/station-key.js';
@@ -11,6 +12,7 @@ import { lineById, num, outgoingAfter, recordAck, recordHeartbeat } from './line
 
 const BATCH = 1000;
 const MAX_BACKOFF_MS = 2000;
+const ACK_WRITE_DELAY_MS = 20;
 
 export interface RuntimeDeps {
   db: Db;
@@ -40,6 +42,17 @@ export class LineRuntime {
   private readonly probing = new Map<string, Promise<void>>();
   private healthRefresh: Promise<void> | null = null;
   private healthDirty = false;
+  /** Set by kick(); the forwarder's next sleep returns at once (a kick while it was busy is not lost). */
+  private kicked = false;
+  /**
+   * Outgoing rows just committed by this process's outbox, contiguous by sequence number,
+   * not yet acknowledged: the forwarder sends them without reading them back from the
+   * database. Anything else (a restart, another process's commits, a gap) is read from it.
+   */
+  private ready: ItemsTable[] = [];
+  private readyHead = 0;
+  private ackTimer: NodeJS.Timeout | null = null;
+  private ackWrite: Promise<void> = Promise.resolve();
 
   constructor(
     readonly lineId: string,
@@ -49,7 +62,8 @@ export class LineRuntime {
   ) {
     this.endpoints = new Endpoints(peerUrls);
     this.unsubscribe = deps.hub.on(lineId, (ev) => {
-      if (ev.type === 'outbox') this.kick();
+      if (ev.type === 'items' && ev.rows) this.keep(ev.rows);
+      else if (ev.type === 'outbox') this.kick();
     });
   }
 
@@ -67,6 +81,12 @@ export class LineRuntime {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.kick();
     await this.forwarding;
+    if (this.ackTimer) {
+      clearTimeout(this.ackTimer);
+      this.ackTimer = null;
+      this.writeAck();
+    }
+    await this.ackWrite;
     await Promise.all(this.probing.values());
     await this.healthRefresh;
   }
@@ -87,13 +107,64 @@ export class LineRuntime {
     }
   }
 
+  private keep(rows: ItemsTable[]): void {
+    const first = rows[0];
+    if (!first || first.dir !== 'out') return;
+    const last = this.ready[this.ready.length - 1];
+    if (this.ready.length - this.readyHead >= 4 * BATCH || (last && num(first.seq) !== num(last.seq) + 1)) {
+      // Too far behind, or not contiguous: what is dropped here is read from the database.
+      this.ready = [];
+      this.readyHead = 0;
+    }
+    for (const r of rows) this.ready.push(r);
+  }
+
+  /** Up to `limit` rows after `afterSeq` from the ready queue, or null if it does not start right there. */
+  private fromReady(afterSeq: number, limit: number): ItemsTable[] | null {
+    while (this.readyHead < this.ready.length && num((this.ready[this.readyHead] as ItemsTable).seq) <= afterSeq) this.readyHead++;
+    if (this.readyHead > 1024) {
+      this.ready = this.ready.slice(this.readyHead);
+      this.readyHead = 0;
+    }
+    const head = this.ready[this.readyHead];
+    if (!head || num(head.seq) !== afterSeq + 1) return null;
+    return this.ready.slice(this.readyHead, this.readyHead + limit);
+  }
+
+  /** The highest sequence number the peer has acknowledged, as this runtime knows it. */
+  get ackedSeq(): number {
+    return this.acked;
+  }
+
+  /**
+   * The peer's acknowledgement is recorded a moment later, one write for all the acks of
+   * that moment: it needs no commit of its own per batch, because losing it (a crash) only
+   * means resending items the peer then drops as duplicates.
+   */
+  private recordAckSoon(): void {
+    if (this.ackTimer) return;
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = null;
+      this.writeAck();
+    }, ACK_WRITE_DELAY_MS);
+  }
+
+  private writeAck(): void {
+    const seq = this.acked;
+    this.ackWrite = this.ackWrite
+      .then(() => recordAck(this.deps.db, this.lineId, seq, Date.now()))
+      .catch((err) => this.deps.log.error({ err, line: this.lineId }, 'recording the acknowledgement failed'));
+  }
+
   kick(): void {
+    this.kicked = true;
     const w = this.wake;
     this.wake = null;
     w?.();
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.kicked || this.stopped) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(() => {
         this.wake = null;
@@ -110,9 +181,10 @@ export class LineRuntime {
     const { db, key, log, hub } = this.deps;
     let backoff = 0;
     while (!this.stopped) {
-      let rows: Awaited<ReturnType<typeof outgoingAfter>>;
+      this.kicked = false;
+      let rows: ItemsTable[];
       try {
-        rows = await outgoingAfter(db, this.lineId, this.acked, BATCH);
+        rows = this.fromReady(this.acked, BATCH) ?? (await outgoingAfter(db, this.lineId, this.acked, BATCH));
       } catch (e) {
         log.error({ err: e, line: this.lineId }, 'reading the outbox failed');
         await this.sleep(1000);
@@ -125,7 +197,7 @@ export class LineRuntime {
       const items: FedItem[] = rows.map((r) => ({
         seq: num(r.seq),
         kind: r.kind as ItemKind,
-        payload: Buffer.from(r.payload).toString('base64url'),
+        payload: Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength).toString('base64url'),
         sender: r.sender_handle,
         clientId: r.client_id,
         sentAt: num(r.sent_at),
@@ -135,7 +207,7 @@ export class LineRuntime {
         backoff = 0;
         if (res.ackedSeq > this.acked) {
           this.acked = res.ackedSeq;
-          await recordAck(db, this.lineId, res.ackedSeq, Date.now());
+          this.recordAckSoon();
           hub.emit({ type: 'delivered', lineId: this.lineId, seq: res.ackedSeq });
         }
       } catch (e) {
@@ -221,7 +293,7 @@ export class LineRuntime {
       .select('stored_at')
       .where('line_id', '=', this.lineId)
       .where('dir', '=', 'out')
-      .where('seq', '>', line.out_acked)
+      .where('seq', '>', Math.max(num(line.out_acked), this.acked))
       .orderBy('seq')
       .limit(1)
       .executeTakeFirst();

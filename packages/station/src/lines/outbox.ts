@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/open.js';
 import type { ItemsTable } from '../db/schema.js';
 import type { Hub } from './hub.js';
-import { insertItem, num } from './line-store.js';
+import { insertItems, num } from './line-store.js';
 import { prepared } from '../db/prepared.js';
 
 export interface OutgoingInput {
@@ -112,6 +112,7 @@ export class Outbox {
         byLine.set(input.lineId, list);
       }
       const now = Date.now();
+      const rows: ItemsTable[] = [];
       for (const [lineId, indexes] of byLine) {
         const n = indexes.length;
         const counters = await q.advance.first(trx, { lineId, n });
@@ -133,10 +134,11 @@ export class Outbox {
             sent_at: input.sentAt,
             stored_at: now,
           };
-          await insertItem(this.db, trx, row);
+          rows.push(row);
           results[idx] = { row, duplicate: false };
         }
       }
+      await insertItems(this.db, trx, rows);
       for (let i = 0; i < inputs.length; i++) {
         if (results[i]) continue;
         const input = inputs[i] as OutgoingInput;
