@@ -2,10 +2,11 @@
 // two real stations on loopback: several devices per side, verification marks, rosters,
 // self-updates, an offline device catching up, the recorder archive, and a removed seat.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cliOk, linkStations, runCli, StationProcess, tempDir } from '@parley/testkit';
+import { CLI_BIN, cliOk, linkStations, runCli, StationProcess, tempDir } from '@parley/testkit';
 
 const LINE = 'chiefs';
 
@@ -198,6 +199,40 @@ describe('the CLI as an end-to-end encrypted device', () => {
         return v.matches ? v : undefined;
       });
       assert.equal(r.devices.length, 5);
+    }
+  });
+
+  it('follows a line live, while other commands use the same device, and refreshes keys every Nth send', async () => {
+    const follower = spawn(process.execPath, [CLI_BIN, 'read', '--profile', wa1.dir, '--line', LINE, '--follow', '--json']);
+    let out = '';
+    follower.stdout.on('data', (d) => {
+      out += d;
+    });
+    const printed = () =>
+      out
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Shown)
+        .filter((r) => r.kind === 'message');
+    try {
+      await until('the follower to print what is there', async () => (printed().some((m) => m.text === 'moscow again') ? true : undefined));
+      const ownUpdates = async () => (await read(mo1.dir)).filter((r) => r.event === 'keys' && /this device/.test(r.text ?? '')).length;
+      const updatesBefore = await ownUpdates();
+      const live = ['live 0', 'live 1', 'live 2'];
+      for (const t of live) await cliOk(['send', '--profile', mo1.dir, '--line', LINE, t], { env: { PARLEY_SELF_UPDATE_EVERY: '2' } });
+      await cliOk(['send', '--profile', wa1.dir, '--line', LINE, 'sent by the following device']);
+      sent.push(...live, 'sent by the following device');
+      await until('the follower to print them', async () =>
+        [...live, 'sent by the following device'].every((t) => printed().some((m) => m.text === t)) ? true : undefined,
+      );
+      for (const t of [...live, 'sent by the following device']) {
+        const shown = printed().filter((m) => m.text === t);
+        assert.equal(shown.length, 1, `${t} printed once`);
+        assert.equal(shown[0]?.verified, true);
+      }
+      assert.ok((await ownUpdates()) > updatesBefore, 'the device refreshed its keys on its own');
+    } finally {
+      follower.kill();
     }
   });
 

@@ -245,6 +245,31 @@ describe('CLI device: end-to-end encryption over a line', () => {
     assert.equal(s.state.group?.epoch, fake.hub.epoch);
   });
 
+  it('a new login in the same profile is a new device that keeps the decrypted view so far', async () => {
+    const fake = await FakeLine.create();
+    const wa = await device(fake, 'washington', 'chief');
+    const mo = await device(fake, 'moscow', 'chief');
+    await fake.addPending();
+    await send(wa, 'one');
+    assert.deepEqual(texts(await sync(mo)), ['one']);
+    const again: Dev = { ...mo, owner: fake.login('moscow', 'chief') };
+    await ensureDevice(again.store, fake.apiFor(again.owner), again.owner, { forceKeyPackageCheck: true });
+    assert.equal(readdirSync(join(again.store.dir, 'retired')).length, 1, 'the old device is set aside');
+    await send(wa, 'two');
+    await fake.addPending();
+    await send(wa, 'three');
+    const view = messages(await sync(again));
+    assert.deepEqual(
+      view.map((m) => [m.text, m.status]),
+      [
+        ['one', 'ok'],
+        [null, 'before-join'],
+        ['three', 'ok'],
+      ],
+    );
+    assert.equal(view[2]?.sender.deviceId, wa.owner.deviceId);
+  });
+
   it('keeps its secrets in 0600 files and lets one process at a time use them', async () => {
     const fake = await FakeLine.create();
     const wa = await device(fake, 'washington', 'chief');

@@ -163,20 +163,22 @@ export function registerClientCommands(program: Command): void {
       const after = Number(o.after);
       if (!Number.isInteger(after) || after < 0) throw new ParleyError('VALIDATION_FAILED', '--after must be a whole number');
       const store = new DeviceStore(o.profile);
-      let printed = after;
-      // Sync under the lock, then print what the cache holds beyond what was printed.
+      // What has been printed, by position and the state it was printed in: a message printed
+      // as waiting (or as sent before this device joined) is printed again once it decrypts.
+      const printed = new Map<string, string>();
+      const keyOf = (r: ShownRecord) => `${r.pos}:${r.t}`;
+      const stateOf = (r: ShownRecord) => (r.t === 'msg' ? `${r.status}:${r.text ?? ''}` : r.text);
+      // Sync under the lock, then print what the cache holds that was not printed as it is now.
       const step = async () => {
-        const shown = await withLine(o.profile, p, o.line, async (s) => {
+        const { fresh, shown } = await withLine(o.profile, p, o.line, async (s) => {
           await syncLine(s);
-          const fresh = store.readCache(o.line).timeline.filter((r) => r.pos > printed);
-          if (!o.history || fresh.length === 0) return fresh as ShownRecord[];
+          const fresh = store.readCache(o.line).timeline.filter((r) => r.pos > after && printed.get(keyOf(r)) !== stateOf(r));
           const unread = fresh.filter((r) => r.t === 'msg' && r.text === null).map((r) => r.pos);
-          if (unread.length === 0) return fresh as ShownRecord[];
-          return withArchive(fresh, await fetchArchive(s, Math.min(...unread) - 1, Math.max(...unread)));
+          if (!o.history || unread.length === 0) return { fresh, shown: fresh as ShownRecord[] };
+          return { fresh, shown: withArchive(fresh, await fetchArchive(s, Math.min(...unread) - 1, Math.max(...unread))) };
         });
         printRecords(shown, !!o.json);
-        const last = shown[shown.length - 1];
-        if (last) printed = Math.max(printed, last.pos);
+        for (const r of fresh) printed.set(keyOf(r), stateOf(r));
       };
       await step();
       if (!o.follow) return;

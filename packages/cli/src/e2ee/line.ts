@@ -609,8 +609,8 @@ export async function selfUpdate(s: LineSession): Promise<SelfUpdateResult> {
     if (s.ctx.now() - meta.pending.at < PENDING_STALE_MS) {
       throw new ParleyError(
         'UNAVAILABLE',
-        'an earlier key update of this device is still waiting for the hub',
-        'try again in a few seconds',
+        'an earlier key update of this device has not come back from the hub yet',
+        'run `parley read` in a few seconds, then try again',
       );
     }
     meta.pending = null;
@@ -623,13 +623,15 @@ export async function selfUpdate(s: LineSession): Promise<SelfUpdateResult> {
   try {
     await retrying(() => s.ctx.api.commit(s.state.meta.line, b64(out.commit)));
   } catch (e) {
-    if (e instanceof ParleyError && e.code === 'WRONG_EPOCH') {
+    // A refusal means the hub did not order it; anything else (no answer, a gateway error)
+    // leaves the outcome unknown, and the pending state stays until the timeline tells.
+    if (e instanceof ParleyError && e.status >= 400 && e.status < 500) {
       meta.pending = null;
       s.state.pendingState = null;
       s.ctx.store.saveLine(s.state);
-      return { ok: false, reason: 'WRONG_EPOCH' };
+      if (e.code === 'WRONG_EPOCH') return { ok: false, reason: 'WRONG_EPOCH' };
     }
-    throw e; // outcome unknown: the pending state stays until the timeline tells
+    throw e;
   }
   adoptPending(s);
   s.ctx.store.saveLine(s.state);
