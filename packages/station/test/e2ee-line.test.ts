@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { attachBinding, createKeyPackage, decodeBinding, generateDevice, signBinding } from '@parley/e2ee';
+import { attachBinding, createKeyPackage, decodeBinding, generateDevice, signBinding, updateOwnKeys } from '@parley/e2ee';
 import type { Item } from '@parley/protocol';
 import { cliOk, linkStations, StationProcess } from '@parley/testkit';
 import { TestDevice } from './support/e2ee-device.js';
@@ -173,6 +173,37 @@ describe('end-to-end encryption of a line (MLS)', () => {
       return boris.received.some((r) => r.text === 'after many epochs') ? true : undefined;
     });
     assert.ok((boris.group?.epoch ?? 0) >= epochBefore + 5, 'boris processed every commit he missed');
+  });
+
+  it('orders members\u2019 own key updates through the hub, from either side, and refuses stale ones', async () => {
+    for (const d of [alice1, boris]) {
+      await d.sync(LINE);
+      const before = d.group?.epoch ?? 0;
+      const out = await updateOwnKeys(d.group as NonNullable<typeof d.group>);
+      const res = await d.call<{ epoch: number }>('POST', `/api/v1/lines/${LINE}/commits`, {
+        commit: Buffer.from(out.commit).toString('base64url'),
+      });
+      assert.equal(res.epoch, before + 1);
+      d.group = out.state;
+      d.ownCommits.add(Buffer.from(out.commit).toString('base64url'));
+      // The same commit again is for an epoch the group has left.
+      await assert.rejects(
+        d.call('POST', `/api/v1/lines/${LINE}/commits`, { commit: Buffer.from(out.commit).toString('base64url') }),
+        (e: { code?: string }) => e.code === 'WRONG_EPOCH',
+      );
+    }
+    await boris.sync(LINE);
+    await boris.send(LINE, 'after the key updates');
+    await waitFor('alice to read it under the new keys', async () => {
+      await alice1.sync(LINE);
+      return alice1.received.some((r) => r.text === 'after the key updates') ? true : undefined;
+    });
+    const timeline = await alice1.call<{ items: Item[] }>('GET', `/api/v1/lines/${LINE}/items?after=0&limit=1000`);
+    const describe = alice1.refused.map((r) => {
+      const it = timeline.items.find((i) => i.pos === r.pos);
+      return `${r.code} at ${r.pos}: ${it?.kind} from ${it?.sender.handle}@${it?.sender.station} client ${it?.clientId}`;
+    });
+    assert.deepEqual(describe, []);
   });
 
   it('keeps its own side\u2019s history in the recorder, readable by members, sealed at rest', async () => {

@@ -22,6 +22,8 @@ export class TestDevice {
   readonly received: { pos: number; text: string; station: string; handle: string; deviceId: string }[] = [];
   readonly refused: { pos: number; code: string }[] = [];
   deviceId = '';
+  /** Commits of ours the hub accepted: when they come back on the timeline they are already applied. */
+  readonly ownCommits = new Set<string>();
 
   constructor(
     readonly url: string,
@@ -103,6 +105,7 @@ export class TestDevice {
           });
           this.group = joined.state;
         } else if (item.kind === 'mls' && this.group) {
+          if (this.ownCommits.delete(item.payload)) continue;
           const res = await processMessage(this.group, bytes, policy);
           this.group = res.state;
           if (res.kind === 'application') {
