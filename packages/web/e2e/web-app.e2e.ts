@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -8,6 +8,8 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 
 // The officers' web app as they meet it: two real station processes on loopback, Debian's
 // Chromium driven by playwright-core, one browser context (one officer's browser) per station.
+// Each browser is an MLS device: messages are encrypted in the page and neither station (nor the
+// browser's own storage) ever holds their text; the last test scans both stations' data.
 // Screenshots go to test-artifacts/screenshots, or to PARLEY_SCREENSHOTS_DIR
 // (`PARLEY_SCREENSHOTS_DIR=docs/screenshots npm run test:e2e` refreshes the README's).
 
@@ -56,7 +58,16 @@ async function openLine(page: Page): Promise<void> {
   await page.locator('.connection[data-status="open"]').waitFor();
 }
 
+/** This browser's device is in the line's encrypted group (the hub adds it within seconds). */
+async function waitMember(page: Page, timeout = 30_000): Promise<void> {
+  await page.locator('.e2ee-status[data-membership="member"]').waitFor({ timeout });
+}
+
+/** Every text this test sends: none may ever be found at a station. */
+const SENT: string[] = [];
+
 async function send(page: Page, text: string): Promise<void> {
+  SENT.push(text);
   const box = page.getByLabel(/^Message to /);
   await box.fill(text);
   await box.press('Enter');
@@ -87,11 +98,88 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`) });
 }
 
-/** What the station itself holds on the line, decoded, in timeline order. */
-async function stationTexts(st: StationProcess, token: string): Promise<string[]> {
-  const res = await fetch(`${st.url}/api/v1/lines/${LINE}/items?limit=1000`, { headers: { authorization: `Bearer ${token}` } });
-  const body = (await res.json()) as { items: { payload: string }[] };
-  return body.items.map((i) => Buffer.from(i.payload, 'base64url').toString('utf8'));
+async function call<T>(st: StationProcess, token: string, path: string): Promise<T> {
+  const res = await fetch(`${st.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  return (await res.json()) as T;
+}
+
+/**
+ * What the station's items carry: ciphertext only. Returns the items' kinds; fails if any item
+ * is unencrypted or any payload contains a text this test sent.
+ */
+async function stationItems(st: StationProcess, token: string): Promise<{ kind: string; clientId: string | null }[]> {
+  const { items } = await call<{ items: { kind: string; payload: string; clientId: string | null }[] }>(
+    st,
+    token,
+    `/api/v1/lines/${LINE}/items?limit=1000`,
+  );
+  for (const i of items) {
+    assert.notEqual(i.kind, 'message', 'the web app sends no unencrypted items');
+    const bytes = Buffer.from(i.payload, 'base64url');
+    for (const t of SENT) assert.equal(bytes.includes(Buffer.from(t, 'utf8')), false, `"${t}" in plaintext at ${st.name}`);
+  }
+  return items;
+}
+
+/** What the station's recorder decrypted for its own side's archive, in timeline order. */
+async function recorderTexts(st: StationProcess, token: string): Promise<string[]> {
+  const out: string[] = [];
+  let after = 0;
+  for (;;) {
+    const res = await call<{ entries: { pos: number; text: string | null }[]; nextCursor: number }>(
+      st,
+      token,
+      `/api/v1/lines/${LINE}/history?after=${after}&limit=200`,
+    );
+    if (res.entries.length === 0) return out;
+    for (const e of res.entries) {
+      if (e.text) out.push((JSON.parse(Buffer.from(e.text, 'base64url').toString('utf8')) as { text: string }).text);
+    }
+    after = res.nextCursor;
+  }
+}
+
+async function waitRecorder(st: StationProcess, token: string, text: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await recorderTexts(st, token)).includes(text)) {
+    assert.ok(Date.now() < deadline, `${st.name}'s recorder archived "${text}"`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? filesUnder(p) : [p];
+  });
+}
+
+/** Everything this origin's page keeps in IndexedDB and localStorage, as text to search in. */
+async function browserStorage(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const r = indexedDB.open('parley');
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+    const all = await new Promise<unknown[]>((resolve, reject) => {
+      const r = db.transaction('entries').objectStore('entries').getAll();
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+    db.close();
+    const parts = all.map((v) => {
+      const ct = new Uint8Array((v as { ct: ArrayBuffer }).ct);
+      let s = '';
+      for (const b of ct) s += String.fromCharCode(b);
+      return s;
+    });
+    for (let i = 0; i < localStorage.length; i++) {
+      const k = localStorage.key(i) as string;
+      parts.push(`${k}=${localStorage.getItem(k)}`);
+    }
+    return parts.join('\n');
+  });
 }
 
 function assertOnce(all: string[], expected: string[], where: string): void {
@@ -164,9 +252,26 @@ describe('the web app between two stations', () => {
     assert.equal(await pageW.getByRole('link', { name: 'Admin', exact: true }).count(), 0);
   });
 
-  it('shows the roster and the same safety number on both sides', async () => {
+  it('makes each browser a device in the line’s encrypted group, shown with both recorders in the roster', async () => {
     await openLine(pageW);
     await openLine(pageM);
+    await waitMember(pageW);
+    await waitMember(pageM);
+    for (const page of [pageW, pageM]) {
+      const group = page.getByTestId('group-roster');
+      // Both stations' recorders and both chiefs' devices, as the station and this device see them.
+      await group.locator('.roster-status[data-status="match"]').waitFor({ timeout: 30_000 });
+      for (const station of ['washington', 'moscow']) {
+        await group.locator(`li.device-row[data-handle="recorder"][data-station="${station}"]`).waitFor();
+        await group.locator(`li.device-row[data-handle="chief"][data-station="${station}"]`).waitFor();
+      }
+      assert.match((await group.locator('li.device-row', { hasText: 'this device' }).textContent()) ?? '', /chief/);
+      assert.match((await group.locator('.fingerprint').first().textContent()) ?? '', /^[0-9a-f]{4}( [0-9a-f]{4}){9}$/);
+    }
+    await shot(pageW, 'conversation-e2ee');
+  });
+
+  it('shows the roster and the same safety number on both sides', async () => {
     for (const page of [pageW, pageM]) {
       const digits = (await page.getByTestId('safety-number').textContent())?.replace(/\D/g, '');
       assert.equal(digits, safety.replace(/\D/g, ''));
@@ -196,11 +301,16 @@ describe('the web app between two stations', () => {
     await waitState(pageM, 'Request a call at 14:00Z', 'received', 40_000);
     const meta = (await message(pageM, 'Request a call at 14:00Z').locator('.message-meta').textContent()) ?? '';
     assert.match(meta, /chief\s*@washington/);
+    assert.match(meta, /device [A-Za-z0-9_-]{8}/);
     assert.match(meta, /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z/);
+    assert.match((await message(pageM, 'Request a call at 14:00Z').locator('.message-note').textContent()) ?? '', /Verified/);
 
-    await send(pageM, 'Agreed. 14:00Z.');
-    await waitState(pageM, 'Agreed. 14:00Z.', 'delivered');
-    await waitState(pageW, 'Agreed. 14:00Z.', 'received');
+    await send(pageM, 'Agreed. 14:00Z. ORCHID-TANGO-5521');
+    await waitState(pageM, 'Agreed. 14:00Z. ORCHID-TANGO-5521', 'delivered');
+    await waitState(pageW, 'Agreed. 14:00Z. ORCHID-TANGO-5521', 'received');
+    // What the stations carried: MLS ciphertext, never the text.
+    const items = await stationItems(mo, moToken);
+    assert.ok(items.some((i) => i.kind === 'mls'));
   });
 
   it('loses and regains the network while sending, and nothing is lost or duplicated', async () => {
@@ -233,7 +343,10 @@ describe('the web app between two stations', () => {
     for (const t of all) await waitState(pageW, t, 'received');
     assertOnce(await texts(pageW), all, 'washington page');
     assertOnce(await texts(pageM), all, 'moscow page');
-    assertOnce(await stationTexts(mo, moToken), all, 'moscow station');
+    // The station stored each once (its recorder's archive has one entry per item) and only as ciphertext.
+    await waitRecorder(mo, moToken, 'While washington was offline');
+    assertOnce(await recorderTexts(mo, moToken), all, 'moscow station');
+    await stationItems(mo, moToken);
     // Order is the order they were sent in, on both sides.
     const seen = (await texts(pageW)).filter((t) => all.includes(t));
     assert.deepEqual(seen, all);
@@ -255,21 +368,34 @@ describe('the web app between two stations', () => {
     pageM.setDefaultTimeout(20_000);
     await pageM.goto(mo.url);
     await pageM.getByRole('heading', { name: 'Your lines' }).waitFor();
-    const deadline = Date.now() + 20_000;
-    while (!(await stationTexts(mo, moToken)).includes('Written offline, then the tab was closed')) {
-      assert.ok(Date.now() < deadline, 'the queued message reached the station');
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    assertOnce(await stationTexts(mo, moToken), ['Written offline, then the tab was closed'], 'moscow station');
+    // The background sender catches the device up with the group, encrypts, and sends.
+    await waitRecorder(mo, moToken, 'Written offline, then the tab was closed');
+    assertOnce(await recorderTexts(mo, moToken), ['Written offline, then the tab was closed'], 'moscow station');
 
     await openLine(pageM);
     await waitState(pageM, 'Written offline, then the tab was closed', 'delivered');
     await pageM.getByLabel(/^Message to /).fill('A draft, not yet sent');
+    await pageM.locator('.composer [data-draft="saved"]').waitFor();
     await pageM.reload();
     await pageM.locator('.connection[data-status="open"]').waitFor();
     assert.equal(await pageM.getByLabel(/^Message to /).inputValue(), 'A draft, not yet sent');
     await pageM.getByLabel(/^Message to /).fill('');
+    await pageM.locator('.composer [data-draft="saved"]').waitFor();
     await waitState(pageW, 'Written offline, then the tab was closed', 'received');
+  });
+
+  it('keeps what the officer wrote and read sealed in the browser: no text in IndexedDB or localStorage', async () => {
+    await pageM.getByLabel(/^Message to /).fill('Draft SAPPHIRE-LEDGER-7788');
+    await pageM.locator('.composer [data-draft="saved"]').waitFor();
+    for (const page of [pageW, pageM]) {
+      const stored = await browserStorage(page);
+      assert.ok(stored.length > 1000, 'the device keeps its state in IndexedDB');
+      for (const t of [...SENT, 'Draft SAPPHIRE-LEDGER-7788']) {
+        assert.equal(stored.includes(t), false, `"${t}" readable in the browser's storage`);
+      }
+    }
+    await pageM.getByLabel(/^Message to /).fill('');
+    await pageM.locator('.composer [data-draft="saved"]').waitFor();
   });
 
   it('counts unread messages on the dashboard until the line is read', async () => {
@@ -295,6 +421,35 @@ describe('the web app between two stations', () => {
     assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
     await shot(pageM, 'conversation-phone');
     await pageM.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  it('shows a new device what was said before it joined, and loads it from the station’s recorder on request', async () => {
+    await openLine(pageW);
+    const ctx2 = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    try {
+      const page = await ctx2.newPage();
+      page.setDefaultTimeout(20_000);
+      await login(page, wa.url, 'chief', PASSWORD('washington', 'chief'));
+      await openLine(page);
+      await waitMember(page);
+      const older = page.getByTestId('older-history');
+      await older.waitFor();
+      assert.match((await older.textContent()) ?? '', /sent before this device joined/);
+      assert.ok((await page.locator('li.message[data-body="before-join"]').count()) >= 10);
+      await older.getByRole('button', { name: /Load older history/ }).click();
+      await older.waitFor({ state: 'detached' });
+      await waitState(page, 'Agreed. 14:00Z. ORCHID-TANGO-5521', 'received');
+      await message(page, 'Request a call at 14:00Z').waitFor();
+      assert.match((await message(page, 'Agreed. 14:00Z. ORCHID-TANGO-5521').locator('.message-note').textContent()) ?? '', /recorder/);
+      // The new device is in the group: the old one sees it added, and reads what it sends.
+      await send(page, 'From the second device');
+      await waitState(pageM, 'From the second device', 'received');
+      await pageW.getByTestId('group-roster').locator('li.device-new').waitFor({ timeout: 30_000 });
+      await message(pageW, 'From the second device').waitFor();
+      assert.match((await message(pageW, 'From the second device').locator('.message-note').textContent()) ?? '', /Verified/);
+    } finally {
+      await ctx2.close();
+    }
   });
 
   it('lets an admin add a member, who then enrolls in the browser with the one-time secret', async () => {
@@ -364,5 +519,20 @@ describe('the web app between two stations', () => {
       await ctxA.close();
       await ctxN.close();
     }
+  });
+
+  it('leaves no plaintext anywhere in either station’s data directory', async () => {
+    await Promise.all([wa.stop(), mo.stop()]);
+    assert.ok(SENT.length >= 12);
+    for (const st of [wa, mo]) {
+      for (const file of filesUnder(st.dir)) {
+        const bytes = readFileSync(file);
+        for (const t of SENT) {
+          assert.equal(bytes.includes(Buffer.from(t, 'utf8')), false, `"${t}" found in ${file}`);
+          assert.equal(bytes.includes(Buffer.from(Buffer.from(t).toString('base64url'))), false, `"${t}" (base64url) found in ${file}`);
+        }
+      }
+    }
+    await Promise.all([wa.start(), mo.start()]);
   });
 });

@@ -4,7 +4,10 @@ import { api, describeError, isUnauthenticated, NetworkError } from './api.js';
 import { startBackgroundSender } from './background-sender.js';
 import { ErrorAlert } from './components/alert.js';
 import { ROLE_LABEL } from './components/roles.js';
-import { OfflineQueue } from './offline-queue.js';
+import { Drafts } from './drafts.js';
+import { E2eeService } from './e2ee/service.js';
+import { browserRawStore, Vault } from './e2ee/vault.js';
+import { isPendingList, OfflineQueue } from './offline-queue.js';
 import { AdminPage } from './pages/admin-page.js';
 import { ConversationPage } from './pages/conversation-page.js';
 import { DashboardPage } from './pages/dashboard-page.js';
@@ -14,7 +17,7 @@ import { NotFoundPage } from './pages/not-found-page.js';
 import { Link, navigate, useRoute } from './router.js';
 import type { Route } from './routes.js';
 import { SessionContext, type SessionServices, useSession } from './session.js';
-import { browserStore, scopeOf } from './storage.js';
+import { browserStore, type KeyValueStore, scopeOf } from './storage.js';
 import { ReadMarks } from './unread.js';
 
 type SessionState =
@@ -73,14 +76,17 @@ export function App() {
 
 function SignedIn({ session, route, onEnded }: { session: SessionResponse; route: Route; onEnded: (notice?: string) => void }) {
   const services = useServices(session, onEnded);
-  useEffect(() => startBackgroundSender(services.queue), [services.queue]);
+  useEffect(() => {
+    // Set up this login's device (keys, binding, key packages) at once, not when a line opens.
+    void services.e2ee.ready().catch(() => undefined);
+    return startBackgroundSender(services.queue, services.e2ee);
+  }, [services]);
   useEffect(() => {
     // Another tab of this officer queued or sent something.
-    const onStorage = (e: StorageEvent) => {
-      if (e.key === null || e.key.startsWith(services.scope)) services.queue.reload();
-    };
-    window.addEventListener('storage', onStorage);
-    return () => window.removeEventListener('storage', onStorage);
+    if (typeof BroadcastChannel === 'undefined') return;
+    const channel = new BroadcastChannel(`${services.scope}:outbox`);
+    channel.onmessage = () => void services.queue.reload();
+    return () => channel.close();
   }, [services]);
   useEffect(() => {
     if (route.name === 'login' || route.name === 'enroll') navigate('/', { replace: true });
@@ -160,12 +166,26 @@ function useServices(session: SessionResponse, onEnded: (notice?: string) => voi
   return useMemo(() => {
     const store = browserStore();
     const scope = scopeOf(session.station.fingerprint, session.member.handle);
+    const raw = browserRawStore();
+    const tabs = typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel(`${scope}:outbox`);
+    const memberVault = new Vault(raw, scope);
+    const queue = new OfflineQueue(memberVault, `${scope}:outbox`, () => tabs?.postMessage('changed'));
+    const drafts = new Drafts(memberVault, { store, key: (line) => `${scope}:draft:${line}` });
+    void migrateLegacyOutbox(store, scope, queue);
+    const e2ee = new E2eeService(
+      raw,
+      scope,
+      { station: session.station, handle: session.member.handle, deviceId: session.deviceId },
+      (method, path, body) => api(method, path, body),
+    );
     let checking = false;
     const services: SessionServices = {
       session,
       store,
       scope,
-      queue: new OfflineQueue(store, scope),
+      queue,
+      drafts,
+      e2ee,
       readMarks: new ReadMarks(store, scope),
       sessionEnded: () => ended.current('Your session has ended. Log in again; messages you had not sent are kept.'),
       checkSession: () => {
@@ -185,12 +205,37 @@ function useServices(session: SessionResponse, onEnded: (notice?: string) => voi
         } catch (e) {
           if (!isUnauthenticated(e)) throw e;
         }
+        // This login's device is over: its keys and decrypted messages leave the browser.
+        await e2ee.destroy().catch(() => undefined);
         ended.current('You have logged out.');
         navigate('/login', { replace: true });
       },
     };
     return services;
   }, [session]);
+}
+
+/**
+ * Earlier versions of this app kept unsent messages in plain localStorage: move them into the
+ * sealed queue (same clientIds, so one that did reach the station is not stored twice).
+ */
+async function migrateLegacyOutbox(store: KeyValueStore, scope: string, queue: OfflineQueue): Promise<void> {
+  const key = `${scope}:outbox`;
+  const raw = store.getItem(key);
+  if (raw === null) return;
+  try {
+    const list: unknown = JSON.parse(raw);
+    if (isPendingList(list)) {
+      await queue.ready;
+      for (const p of list) {
+        if (queue.list().some((q) => q.clientId === p.clientId)) continue;
+        await queue.add(p.line, p.text, { now: p.createdAt, clientId: p.clientId, ...(p.lang ? { lang: p.lang } : {}) });
+      }
+    }
+    store.removeItem(key);
+  } catch {
+    // keep it for the next try
+  }
 }
 
 function LogoutButton() {

@@ -1,5 +1,6 @@
-import type { Health, Item, ServerFrame } from '@parley/protocol';
-import { encodeMessage } from './message-codec.js';
+import type { Item, Health, ServerFrame } from '@parley/protocol';
+import { E2eeError } from '@parley/e2ee';
+import type { LineEngine, Membership } from './e2ee/line-engine.js';
 import type { OfflineQueue } from './offline-queue.js';
 import type { TimelineEvent } from './timeline.js';
 
@@ -14,6 +15,10 @@ export interface LineConnectionHandlers {
   inFlight(ids: ReadonlySet<string>): void;
   /** The socket failed to open: the session may have ended; the app checks and asks to log in. */
   suspectSession(): void;
+  /** Whether this device is in the line's group yet (sending waits until it is). */
+  membership(m: Membership): void;
+  /** This device could not process the timeline (storage refused, keys changed): shown, not hidden. */
+  failure(message: string | null): void;
 }
 
 /** Errors after which a send is worth repeating as it is; any other refusal is final. */
@@ -26,13 +31,14 @@ export const connectedLines = new Set<string>();
 
 /**
  * The live view of one line: /api/v1/lines/:line/stream over a WebSocket, authenticated by the
- * session cookie. It resumes after the last position seen, sends the line's queued messages on
- * every (re)connect, and removes a queued message once the station says it stored it. When the
- * browser goes offline it closes the socket at once rather than write into a dead connection.
+ * session cookie. Every item goes through the line's engine (MLS), in order, exactly once; the
+ * stream resumes after the last position the engine processed. On every (re)connect it encrypts
+ * the line's queued messages with the group's current epoch and sends them as kind 'mls'; a
+ * queued message is removed once its item is back in the timeline. When the browser goes offline
+ * it closes the socket at once rather than write into a dead connection.
  */
 export class LineConnection {
   private socket: WebSocket | null = null;
-  private cursor: number;
   private attempt = 0;
   private stopped = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -41,22 +47,28 @@ export class LineConnection {
   private batch: TimelineEvent[] = [];
   private lastFrameAt = 0;
   private readonly sent = new Set<string>();
+  /** Accepted by the station; removed from the queue when the item itself comes through. */
+  private readonly accepted = new Set<string>();
+  private incoming: Item[] = [];
+  private ingesting = false;
+  private flushing = false;
+  private flushAgain = false;
   private readonly offQueue: () => void;
 
   constructor(
     private readonly line: string,
     private readonly queue: OfflineQueue,
+    private readonly engine: LineEngine,
     private readonly on: LineConnectionHandlers,
-    after = 0,
   ) {
-    this.cursor = after;
-    this.offQueue = queue.subscribe(() => this.flush());
+    this.offQueue = queue.subscribe(() => void this.flush());
     globalThis.addEventListener('online', this.onOnline);
     globalThis.addEventListener('offline', this.onOffline);
   }
 
   start(): void {
     connectedLines.add(this.line);
+    this.on.membership(this.engine.membership);
     if (globalThis.navigator?.onLine === false) this.on.status('offline');
     else this.open();
   }
@@ -72,18 +84,43 @@ export class LineConnection {
     this.deliverBatch();
   }
 
-  /** Send every queued message of this line that is not already on its way on this socket. */
-  flush(): void {
-    const ws = this.socket;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return;
-    let changed = false;
-    for (const p of this.queue.list(this.line)) {
-      if (p.status !== 'queued' || this.sent.has(p.clientId)) continue;
-      ws.send(JSON.stringify({ type: 'send', payload: encodeMessage(p.text), clientId: p.clientId }));
-      this.sent.add(p.clientId);
-      changed = true;
+  /**
+   * Encrypt and send every queued message of this line that is not already on its way on this
+   * socket, oldest first. Waits (messages stay queued) while this device is not in the group.
+   */
+  async flush(): Promise<void> {
+    if (this.flushing) {
+      this.flushAgain = true;
+      return;
     }
-    if (changed) this.on.inFlight(new Set(this.sent));
+    this.flushing = true;
+    try {
+      do {
+        this.flushAgain = false;
+        for (const p of this.queue.list(this.line)) {
+          const ws = this.socket;
+          if (this.stopped || !ws || ws.readyState !== WebSocket.OPEN) return;
+          if (p.status !== 'queued' || this.sent.has(p.clientId) || this.accepted.has(p.clientId)) continue;
+          let sealed: Awaited<ReturnType<LineEngine['seal']>>;
+          try {
+            sealed = await this.engine.seal(p);
+          } catch (e) {
+            const code = e instanceof E2eeError ? e.code : 'ENCRYPTION_FAILED';
+            await this.queue.markFailed(p.clientId, { code, message: `this device could not encrypt it: ${(e as Error).message}` });
+            continue;
+          }
+          this.on.membership(this.engine.membership);
+          if ('membership' in sealed) return; // not in the group (yet): everything stays queued
+          // The socket may have closed while encrypting: the next one sends it (same clientId, same bytes).
+          if (this.socket !== ws || ws.readyState !== WebSocket.OPEN) return;
+          ws.send(JSON.stringify({ type: 'send', kind: 'mls', payload: sealed.payload, clientId: p.clientId }));
+          this.sent.add(p.clientId);
+          this.on.inFlight(new Set(this.sent));
+        }
+      } while (this.flushAgain);
+    } finally {
+      this.flushing = false;
+    }
   }
 
   private readonly onOnline = () => {
@@ -104,7 +141,9 @@ export class LineConnection {
     clearTimeout(this.retryTimer);
     this.on.status(this.attempt === 0 ? 'connecting' : 'reconnecting');
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    const ws = new WebSocket(`${scheme}://${location.host}/api/v1/lines/${encodeURIComponent(this.line)}/stream?after=${this.cursor}`);
+    // Resume after what the engine has processed; anything in between comes again and is skipped.
+    const after = this.engine.cursor;
+    const ws = new WebSocket(`${scheme}://${location.host}/api/v1/lines/${encodeURIComponent(this.line)}/stream?after=${after}`);
     this.socket = ws;
     let opened = false;
     ws.onopen = () => {
@@ -113,7 +152,7 @@ export class LineConnection {
       this.lastFrameAt = Date.now();
       this.on.status('open');
       this.pingTimer = setInterval(() => this.keepAlive(), PING_EVERY_MS);
-      this.flush();
+      void this.flush();
     };
     ws.onmessage = (ev) => {
       this.lastFrameAt = Date.now();
@@ -141,9 +180,11 @@ export class LineConnection {
     const ws = this.socket;
     this.socket = null;
     clearInterval(this.pingTimer);
-    if (this.sent.size > 0) {
-      // Not answered on this socket: they stay queued and go again, same clientId, on the next.
+    if (this.sent.size > 0 || this.accepted.size > 0) {
+      // Not answered (or not yet back as items) on this socket: they stay queued and go again,
+      // same clientId, on the next; the station keeps one copy.
       this.sent.clear();
+      this.accepted.clear();
       this.on.inFlight(new Set());
     }
     if (ws) {
@@ -181,8 +222,11 @@ export class LineConnection {
         this.addItem(frame.item);
         break;
       case 'accepted':
-        this.addItem(frame.item);
-        this.settle(frame.clientId);
+        // The item itself comes through the stream in timeline order; the queue entry goes then.
+        if (this.sent.delete(frame.clientId)) {
+          this.accepted.add(frame.clientId);
+          this.on.inFlight(new Set(this.sent));
+        }
         break;
       case 'delivered':
         this.push({ type: 'delivered', seq: frame.seq });
@@ -204,24 +248,62 @@ export class LineConnection {
   }
 
   private addItem(item: Item): void {
-    this.cursor = Math.max(this.cursor, item.pos);
-    this.push({ type: 'item', item });
-    // Our own message, stored: whether its 'accepted' answer arrives or was lost with a socket.
-    if (item.dir === 'out' && item.clientId) this.settle(item.clientId);
+    this.incoming.push(item);
+    void this.ingest();
+  }
+
+  /** Hand items to the engine in arrival (= timeline) order, one batch at a time. */
+  private async ingest(): Promise<void> {
+    if (this.ingesting) return;
+    this.ingesting = true;
+    try {
+      while (this.incoming.length > 0 && !this.stopped) {
+        // Let a burst of frames gather into one batch: one transaction, one render.
+        await new Promise((r) => setTimeout(r, 0));
+        const batch = this.incoming;
+        this.incoming = [];
+        const before = this.engine.membership;
+        let records: Awaited<ReturnType<LineEngine['ingest']>>;
+        try {
+          records = await this.engine.ingest(batch);
+        } catch (e) {
+          // Nothing was kept: reconnect, and the stream resends from the engine's cursor.
+          this.incoming = [];
+          this.on.failure(`This device could not process the line’s messages: ${(e as Error).message}`);
+          this.drop();
+          this.scheduleReconnect();
+          return;
+        }
+        this.on.failure(null);
+        if (records.length > 0) this.push({ type: 'records', records });
+        for (const r of records) {
+          // Our own message is back as an item: whether its 'accepted' answer arrived or was lost with a socket.
+          if (r.dir === 'out' && r.clientId && this.queue.list(this.line).some((p) => p.clientId === r.clientId)) this.settle(r.clientId);
+        }
+        if (this.engine.membership !== before) {
+          this.on.membership(this.engine.membership);
+          void this.flush();
+        }
+      }
+    } finally {
+      this.ingesting = false;
+    }
   }
 
   private settle(clientId: string): void {
-    if (this.sent.delete(clientId)) this.on.inFlight(new Set(this.sent));
-    this.queue.remove(clientId);
+    let changed = this.sent.delete(clientId);
+    changed = this.accepted.delete(clientId) || changed;
+    if (changed) this.on.inFlight(new Set(this.sent));
+    void this.queue.remove(clientId);
   }
 
   private refused(clientId: string, error: { code: string; message: string }): void {
     if (this.sent.delete(clientId)) this.on.inFlight(new Set(this.sent));
     if (RETRIABLE.has(error.code)) {
       clearTimeout(this.retryTimer);
-      this.retryTimer = setTimeout(() => this.flush(), 3000);
+      this.retryTimer = setTimeout(() => void this.flush(), 3000);
     } else {
-      this.queue.markFailed(clientId, error);
+      void this.queue.markFailed(clientId, error);
     }
   }
 

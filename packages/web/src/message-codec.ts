@@ -1,29 +1,72 @@
-import { fromBase64url, fromUtf8, toBase64url, utf8 } from '@parley/protocol/bytes';
+import { peekMessage } from '@parley/e2ee';
+import type { Item } from '@parley/protocol';
+import { fromBase64url } from '@parley/protocol/bytes';
 
-// The one place that turns what an officer types into an item payload and back. For now a
-// payload is the message's UTF-8 text, base64url-encoded, exactly as the CLI sends it; end-to-end
-// encryption (MLS) will replace both functions, and nothing else in the app looks inside a payload.
+// The one place that turns what an officer types into bytes and back. What travels inside an MLS
+// application message on a line is UTF-8 JSON `{text, lang?}` (lang: a BCP 47 tag), exactly as
+// the CLI writes it (packages/cli/src/e2ee/content.ts): each message keeps its language so that
+// interpreters can attach translations beside it. The station only ever sees the MLS ciphertext.
 
-/** The station refuses payloads over 64 KiB of bytes. */
-export const MAX_PAYLOAD_BYTES = 64 * 1024;
+/** The station refuses payloads over 64 KiB; an MLS application message adds under 1 KiB. */
+export const MAX_CONTENT_BYTES = 63 * 1024;
 
-export type DecodedMessage = { ok: true; text: string } | { ok: false; reason: string };
+const LANG = /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/;
 
-export function encodeMessage(text: string): string {
-  return toBase64url(utf8(text));
+export function validLang(tag: string): boolean {
+  return LANG.test(tag) && tag.length <= 35;
 }
 
-/** How many payload bytes a text takes, to refuse an oversized message before it is queued. */
-export function payloadBytes(text: string): number {
-  return utf8(text).length;
+export function encodeContent(text: string, lang?: string): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(lang ? { text, lang } : { text }));
 }
 
-export function decodeMessage(payload: string): DecodedMessage {
-  const bytes = fromBase64url(payload);
-  if (!bytes) return { ok: false, reason: 'the payload is not valid base64url' };
+/** How many bytes a message takes inside the encryption, to refuse an oversized one before it is queued. */
+export function contentBytes(text: string, lang?: string): number {
+  return encodeContent(text, lang).length;
+}
+
+export type DecodedContent = { ok: true; text: string; lang?: string } | { ok: false; code: string; reason: string };
+
+export function decodeContent(bytes: Uint8Array): DecodedContent {
+  let value: unknown;
   try {
-    return { ok: true, text: fromUtf8(bytes) };
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch {
-    return { ok: false, reason: 'the payload is not UTF-8 text (sent by a newer client?)' };
+    return { ok: false, code: 'BAD_CONTENT', reason: 'the decrypted message is not Parley message JSON' };
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, code: 'BAD_CONTENT', reason: 'the decrypted message is not Parley message JSON' };
+  }
+  const v = value as { text?: unknown; lang?: unknown; type?: unknown };
+  if (typeof v.text !== 'string') {
+    const what = typeof v.type === 'string' ? ` (${v.type})` : '';
+    return { ok: false, code: 'NOT_TEXT', reason: `an encrypted message of another kind${what}, which this app cannot show yet` };
+  }
+  return typeof v.lang === 'string' && validLang(v.lang) ? { ok: true, text: v.text, lang: v.lang } : { ok: true, text: v.text };
+}
+
+/** Plain UTF-8, as items of kind 'message' carried text before end-to-end encryption. */
+export function decodeLegacyText(bytes: Uint8Array): string | null {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether an item is something people said (an application message, or an old unencrypted
+ * message), rather than the group's plumbing (Welcomes, the hub's commits). Unread counts and
+ * contact history count only these.
+ */
+export function isConversationItem(item: Pick<Item, 'kind' | 'payload'>): boolean {
+  if (item.kind === 'message') return true;
+  if (item.kind !== 'mls') return false;
+  const b = fromBase64url(item.payload);
+  if (!b) return false;
+  try {
+    return peekMessage(b).kind === 'application';
+  } catch {
+    return false;
   }
 }

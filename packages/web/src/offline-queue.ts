@@ -1,19 +1,22 @@
 import { toBase64url } from '@parley/protocol/bytes';
-import { type KeyValueStore, readJson, writeJson } from './storage.js';
+import { type Vault, withLock } from './e2ee/vault.js';
 
 /**
- * Messages the officer has sent that their station has not yet confirmed storing. Every message
- * goes through here, connected or not: it is written to storage before the first attempt and
- * removed only when the station answers 'accepted' (or the item shows up in the timeline), so a
- * closed tab, a lost network or a station restart loses nothing. Every attempt carries the same
- * clientId and the station stores one copy per clientId, so resending can never duplicate.
+ * Messages the officer has written that are not yet back from their station as stored items.
+ * Every message goes through here, connected or not: it is written to the vault (sealed under
+ * this browser's non-extractable key, never in plain localStorage) before the first attempt, and
+ * removed only once the item with its clientId is in this device's timeline, so a closed tab, a
+ * lost network or a station restart loses nothing. The text is encrypted for the line's group
+ * only when it is sent, with the group's current epoch. Every attempt carries the same clientId
+ * and the station stores one copy per clientId, so resending can never duplicate.
  */
 export interface PendingMessage {
   clientId: string;
   line: string;
   text: string;
+  lang?: string;
   createdAt: number;
-  /** 'failed': the station refused it for good (e.g. too large); kept until the officer retries or discards it. */
+  /** 'failed': the station (or this device) refused it for good; kept until the officer retries. */
   status: 'queued' | 'failed';
   error?: { code: string; message: string };
 }
@@ -24,7 +27,7 @@ export function newClientId(): string {
   return toBase64url(bytes);
 }
 
-function isPendingList(v: unknown): v is PendingMessage[] {
+export function isPendingList(v: unknown): v is PendingMessage[] {
   return (
     Array.isArray(v) &&
     v.every(
@@ -35,61 +38,73 @@ function isPendingList(v: unknown): v is PendingMessage[] {
         typeof p.line === 'string' &&
         typeof p.text === 'string' &&
         typeof p.createdAt === 'number' &&
+        (p.lang === undefined || typeof p.lang === 'string') &&
         (p.status === 'queued' || p.status === 'failed'),
     )
   );
 }
 
-export class OfflineQueue {
-  private readonly key: string;
-  private readonly listeners = new Set<() => void>();
-  private cache: PendingMessage[] | null = null;
+const KEY = 'outbox';
 
+export class OfflineQueue {
+  private readonly listeners = new Set<() => void>();
+  private cache: PendingMessage[] = [];
+  /** Resolves once the stored queue has been read. */
+  readonly ready: Promise<void>;
+
+  /**
+   * `changed` tells other tabs (a BroadcastChannel in the app); they call reload().
+   */
   constructor(
-    private readonly store: KeyValueStore,
-    scope: string,
+    private readonly vault: Vault,
+    private readonly lockName: string,
+    private readonly changed: () => void = () => {},
   ) {
-    this.key = `${scope}:outbox`;
+    this.ready = this.reload();
   }
 
-  /** All pending messages, oldest first; for one line if given. */
+  /** All pending messages, oldest first; for one line if given. The same array until something changes. */
   list(line?: string): PendingMessage[] {
-    this.cache ??= readJson(this.store, this.key, isPendingList, []);
     return line === undefined ? this.cache : this.cache.filter((p) => p.line === line);
   }
 
-  /** Throws if storage refuses the write: the caller must then keep the text in the composer. */
-  add(line: string, text: string, now = Date.now(), clientId = newClientId()): PendingMessage {
-    const p: PendingMessage = { clientId, line, text, createdAt: now, status: 'queued' };
-    this.save([...this.list(), p]);
+  /** Rejects if storage refuses the write: the caller must then keep the text in the composer. */
+  async add(line: string, text: string, opts: { lang?: string; now?: number; clientId?: string } = {}): Promise<PendingMessage> {
+    const p: PendingMessage = { clientId: opts.clientId ?? newClientId(), line, text, createdAt: opts.now ?? Date.now(), status: 'queued' };
+    if (opts.lang) p.lang = opts.lang;
+    await this.update((all) => [...all, p]);
     return p;
   }
 
   /** The station has it: forget it. Unknown ids are ignored (another tab got there first). */
-  remove(clientId: string): void {
-    const all = this.list();
-    if (all.some((p) => p.clientId === clientId)) this.save(all.filter((p) => p.clientId !== clientId));
+  async remove(clientId: string): Promise<void> {
+    if (!this.cache.some((p) => p.clientId === clientId)) return;
+    await this.update((all) => (all.some((p) => p.clientId === clientId) ? all.filter((p) => p.clientId !== clientId) : null));
   }
 
-  markFailed(clientId: string, error: { code: string; message: string }): void {
-    this.save(this.list().map((p) => (p.clientId === clientId ? { ...p, status: 'failed' as const, error } : p)));
-  }
-
-  /** Try a failed message again, with the same clientId. */
-  retry(clientId: string): void {
-    this.save(
-      this.list().map((p) =>
-        p.clientId === clientId
-          ? { clientId: p.clientId, line: p.line, text: p.text, createdAt: p.createdAt, status: 'queued' as const }
-          : p,
-      ),
+  async markFailed(clientId: string, error: { code: string; message: string }): Promise<void> {
+    await this.update((all) =>
+      all.some((p) => p.clientId === clientId)
+        ? all.map((p) => (p.clientId === clientId ? { ...p, status: 'failed' as const, error } : p))
+        : null,
     );
   }
 
-  /** Another tab changed storage: drop the cached copy and tell the listeners. */
-  reload(): void {
-    this.cache = null;
-    this.emit();
+  /** Try a failed message again, with the same clientId. */
+  async retry(clientId: string): Promise<void> {
+    await this.update((all) =>
+      all.map((p) => {
+        if (p.clientId !== clientId) return p;
+        const { error: _error, ...rest } = p;
+        return { ...rest, status: 'queued' as const };
+      }),
+    );
+  }
+
+  /** Another tab changed the queue: read it again and tell the listeners. */
+  async reload(): Promise<void> {
+    const stored = await this.read();
+    this.set(stored);
   }
 
   subscribe(fn: () => void): () => void {
@@ -97,14 +112,38 @@ export class OfflineQueue {
     return () => void this.listeners.delete(fn);
   }
 
-  private save(next: PendingMessage[]): void {
-    if (next.length === 0) this.store.removeItem(this.key);
-    else writeJson(this.store, this.key, next);
-    this.cache = next;
-    this.emit();
+  private async read(): Promise<PendingMessage[]> {
+    let v: unknown;
+    try {
+      v = await this.vault.get<unknown>(KEY);
+    } catch {
+      return []; // damaged or sealed under a key this browser no longer has
+    }
+    return isPendingList(v) ? v : [];
   }
 
-  private emit(): void {
+  /** Read, change and write under the queue's lock (tabs share it); null: nothing to change. */
+  private async update(change: (all: PendingMessage[]) => PendingMessage[] | null): Promise<void> {
+    const next = await withLock(this.lockName, async () => {
+      const all = await this.read();
+      const n = change(all);
+      if (n === null) return all;
+      await this.vault.write(n.length === 0 ? [] : [[KEY, n]], n.length === 0 ? [KEY] : []);
+      return n;
+    });
+    this.set(next);
+    this.changed();
+  }
+
+  private set(next: PendingMessage[]): void {
+    const same =
+      next.length === this.cache.length &&
+      next.every((p, i) => {
+        const c = this.cache[i];
+        return c && c.clientId === p.clientId && c.status === p.status;
+      });
+    if (same) return;
+    this.cache = next;
     for (const fn of this.listeners) fn();
   }
 }

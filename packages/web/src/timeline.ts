@@ -1,27 +1,29 @@
-import type { Item } from '@parley/protocol';
+import type { LineRecord } from './e2ee/line-engine.js';
 import type { PendingMessage } from './offline-queue.js';
 
 /**
- * One line's conversation as this browser knows it: the items the station has streamed (in
- * timeline order, each once) and how far the peer station has acknowledged our outgoing stream.
+ * One line's conversation as this device knows it: the records its engine made from the timeline
+ * (in timeline order, one per position: a later record for a position replaces the earlier, as
+ * when a message waiting for its keys is decrypted or one sent before this device joined is
+ * loaded from the recorder), and how far the peer station has acknowledged our outgoing stream.
  * Pure: the connection feeds it events; the view derives entries from it.
  */
 export interface TimelineState {
-  items: Item[];
+  records: LineRecord[];
   /** Our outgoing items with seq <= deliveredSeq are stored at the peer station. */
   deliveredSeq: number;
-  /** The highest timeline position seen: a reconnect resumes after it. */
+  /** The highest timeline position with a record. */
   cursor: number;
 }
 
-export const emptyTimeline: TimelineState = { items: [], deliveredSeq: 0, cursor: 0 };
+export const emptyTimeline: TimelineState = { records: [], deliveredSeq: 0, cursor: 0 };
 
-export type TimelineEvent = { type: 'item'; item: Item } | { type: 'delivered'; seq: number };
+export type TimelineEvent = { type: 'records'; records: readonly LineRecord[] } | { type: 'delivered'; seq: number };
 
-/** Apply a batch of events. Items arrive in order almost always; a repeat (same pos) is dropped. */
+/** Apply a batch of events. */
 export function applyEvents(state: TimelineState, events: readonly TimelineEvent[]): TimelineState {
   if (events.length === 0) return state;
-  let items = state.items;
+  let records = state.records;
   let copied = false;
   let deliveredSeq = state.deliveredSeq;
   let cursor = state.cursor;
@@ -30,57 +32,66 @@ export function applyEvents(state: TimelineState, events: readonly TimelineEvent
       deliveredSeq = Math.max(deliveredSeq, ev.seq);
       continue;
     }
-    const item = ev.item;
-    if (!copied) {
-      items = items.slice();
-      copied = true;
+    for (const r of ev.records) {
+      if (!copied) {
+        records = records.slice();
+        copied = true;
+      }
+      const last = records[records.length - 1];
+      if (!last || last.pos < r.pos) records.push(r);
+      else {
+        const i = lowerBound(records, r.pos);
+        if (records[i]?.pos === r.pos) records[i] = r;
+        else records.splice(i, 0, r);
+      }
+      cursor = Math.max(cursor, r.pos);
     }
-    const last = items[items.length - 1];
-    if (!last || last.pos < item.pos) items.push(item);
-    else {
-      const i = lowerBound(items, item.pos);
-      if (items[i]?.pos !== item.pos) items.splice(i, 0, item);
-    }
-    cursor = Math.max(cursor, item.pos);
   }
   if (!copied && deliveredSeq === state.deliveredSeq) return state;
-  return { items, deliveredSeq, cursor };
+  return { records, deliveredSeq, cursor };
 }
 
-function lowerBound(items: Item[], pos: number): number {
+function lowerBound(records: LineRecord[], pos: number): number {
   let lo = 0;
-  let hi = items.length;
+  let hi = records.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if ((items[mid] as Item).pos < pos) lo = mid + 1;
+    if ((records[mid] as LineRecord).pos < pos) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
+/** A record of something someone said (or tried to), as opposed to a change of the group. */
+export function isMessageRecord(r: LineRecord): boolean {
+  return r.body.t !== 'event';
+}
+
 /**
  * What the officer sees beside a message:
- * - queued: typed while disconnected; kept on this device and sent on reconnect
- * - sending: on its way to our station, not yet confirmed
+ * - queued: typed while disconnected or before this device joined the group; kept (sealed) on
+ *   this device and encrypted and sent when it can be
+ * - sending: encrypted and on its way to our station, not yet back as an item
  * - accepted: our station has stored it durably
  * - delivered: the peer station has stored it too
- * - failed: our station refused it; the text is kept for a retry
+ * - failed: our station (or this device) refused it; the text is kept for a retry
  * - received: a message from the peer's side
  */
 export type DeliveryState = 'queued' | 'sending' | 'accepted' | 'delivered' | 'failed' | 'received';
 
-export function deliveryOf(item: Pick<Item, 'dir' | 'seq'>, deliveredSeq: number): DeliveryState {
+export function deliveryOf(item: Pick<LineRecord, 'dir' | 'seq'>, deliveredSeq: number): DeliveryState {
   if (item.dir === 'in') return 'received';
   return item.seq <= deliveredSeq ? 'delivered' : 'accepted';
 }
 
 export type TimelineEntry =
-  | { kind: 'item'; key: string; item: Item; state: DeliveryState }
+  | { kind: 'record'; key: string; record: LineRecord; state: DeliveryState }
+  | { kind: 'event'; key: string; record: LineRecord }
   | { kind: 'pending'; key: string; pending: PendingMessage; state: 'queued' | 'sending' | 'failed' };
 
 /**
- * Stored items in timeline order, then this device's pending messages. A pending message whose
- * item has already arrived is shown once, as the item: the queue entry is only a leftover.
+ * Records in timeline order, then this device's pending messages. A pending message whose item
+ * has already arrived is shown once, as the record: the queue entry is only a leftover.
  */
 export function timelineEntries(
   state: TimelineState,
@@ -89,9 +100,10 @@ export function timelineEntries(
 ): TimelineEntry[] {
   const entries: TimelineEntry[] = [];
   const stored = new Set<string>();
-  for (const item of state.items) {
-    if (item.dir === 'out' && item.clientId) stored.add(item.clientId);
-    entries.push({ kind: 'item', key: `i${item.pos}`, item, state: deliveryOf(item, state.deliveredSeq) });
+  for (const r of state.records) {
+    if (r.dir === 'out' && r.clientId) stored.add(r.clientId);
+    if (isMessageRecord(r)) entries.push({ kind: 'record', key: `i${r.pos}`, record: r, state: deliveryOf(r, state.deliveredSeq) });
+    else entries.push({ kind: 'event', key: `i${r.pos}`, record: r });
   }
   for (const p of pending) {
     if (stored.has(p.clientId)) continue;
@@ -101,9 +113,9 @@ export function timelineEntries(
   return entries;
 }
 
-/** clientIds of our messages that the timeline shows as stored (their queue entries can go). */
-export function storedClientIds(state: TimelineState): Set<string> {
-  const ids = new Set<string>();
-  for (const item of state.items) if (item.dir === 'out' && item.clientId) ids.add(item.clientId);
-  return ids;
+/** How many messages were sent before this device joined (their text is at our station's recorder). */
+export function beforeJoinCount(state: TimelineState): number {
+  let n = 0;
+  for (const r of state.records) if (r.body.t === 'before-join') n++;
+  return n;
 }

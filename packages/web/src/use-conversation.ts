@@ -1,6 +1,7 @@
-import type { Health, LineSummary } from '@parley/protocol';
-import { useEffect, useState } from 'react';
+import type { Health, HistoryResponse, LineSummary } from '@parley/protocol';
+import { useCallback, useEffect, useState } from 'react';
 import { api, describeError, isUnauthenticated } from './api.js';
+import type { LineEngine, Membership } from './e2ee/line-engine.js';
 import { type ConnectionStatus, LineConnection } from './line-connection.js';
 import { useSession } from './session.js';
 import { applyEvents, emptyTimeline, type TimelineState } from './timeline.js';
@@ -14,31 +15,30 @@ export interface ConversationState {
   health: { health: Health; lastContactAt: number | null } | null;
   summary: LineSummary | null;
   summaryError: { message: string; notSeated: boolean } | null;
+  /** This device in the line's group: 'setting-up' until its engine is open. */
+  membership: Membership | 'setting-up';
+  engine: LineEngine | null;
+  /** End-to-end encryption cannot go on (keys changed, storage refused …): shown as is. */
+  e2eeError: string | null;
+  /** Load the messages sent before this device joined from our station's recorder. */
+  loadHistory(): Promise<number>;
 }
 
-/** One line's live conversation: the stream for messages and delivery, the summary for the roster. */
+/** One line's live conversation: the stream through this device's MLS engine, the summary for the roster. */
 export function useConversation(line: string): ConversationState {
-  const { queue, sessionEnded, checkSession } = useSession();
+  const { queue, e2ee, sessionEnded, checkSession } = useSession();
   const [timeline, setTimeline] = useState<TimelineState>(emptyTimeline);
   const [status, setStatus] = useState<{ status: ConnectionStatus; detail?: string }>({ status: 'connecting' });
   const [inFlight, setInFlight] = useState<ReadonlySet<string>>(() => new Set());
   const [health, setHealth] = useState<ConversationState['health']>(null);
   const [summary, setSummary] = useState<LineSummary | null>(null);
   const [summaryError, setSummaryError] = useState<ConversationState['summaryError']>(null);
+  const [engine, setEngine] = useState<LineEngine | null>(null);
+  const [membership, setMembership] = useState<ConversationState['membership']>('setting-up');
+  const [e2eeError, setE2eeError] = useState<string | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
 
-  useEffect(() => {
-    setTimeline(emptyTimeline);
-    const conn = new LineConnection(line, queue, {
-      events: (events) => setTimeline((t) => applyEvents(t, events)),
-      health: (h, lastContactAt) => setHealth({ health: h, lastContactAt }),
-      status: (s, detail) => setStatus(detail === undefined ? { status: s } : { status: s, detail }),
-      inFlight: setInFlight,
-      suspectSession: checkSession,
-    });
-    conn.start();
-    return () => conn.stop();
-  }, [line, queue, checkSession]);
-
+  // The summary: seats (the group's policy), keys, health. Polled; the engine follows it.
   useEffect(() => {
     let alive = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -46,7 +46,7 @@ export function useConversation(line: string): ConversationState {
       try {
         const s = await api<LineSummary>('GET', `/api/v1/lines/${encodeURIComponent(line)}`);
         if (!alive) return;
-        setSummary(s);
+        setSummary((old) => (old && JSON.stringify(old) === JSON.stringify(s) ? old : s));
         setSummaryError(null);
         setHealth({ health: s.health, lastContactAt: s.lastContactAt });
       } catch (e) {
@@ -64,5 +64,88 @@ export function useConversation(line: string): ConversationState {
     };
   }, [line, sessionEnded]);
 
-  return { timeline, status: status.status, statusDetail: status.detail, inFlight, health, summary, summaryError };
+  // The engine: opened once the device is set up and the line's keys are known.
+  const lineId = summary?.id;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: opened once per line id; later summaries go to updateSummary
+  useEffect(() => {
+    if (!summary) return;
+    let alive = true;
+    setEngine(null);
+    setMembership('setting-up');
+    e2ee.engine(line, summary).then(
+      (e) => {
+        if (!alive) return;
+        setE2eeError(null);
+        setEngine(e);
+      },
+      (err: unknown) => {
+        if (!alive) return;
+        if (isUnauthenticated(err)) return sessionEnded();
+        setE2eeError(describeError(err));
+      },
+    );
+    return () => {
+      alive = false;
+    };
+  }, [line, lineId, e2ee, sessionEnded]);
+
+  useEffect(() => {
+    if (engine && summary) engine.updateSummary(summary).catch((e: unknown) => setE2eeError(describeError(e)));
+  }, [engine, summary]);
+
+  // The stream, through the engine.
+  useEffect(() => {
+    if (!engine) return;
+    let conn: LineConnection | null = null;
+    let alive = true;
+    setTimeline(emptyTimeline);
+    setMembership(engine.membership);
+    void (async () => {
+      let records: Awaited<ReturnType<LineEngine['records']>> = [];
+      try {
+        records = await engine.records();
+      } catch (e) {
+        setE2eeError(`This device cannot read its stored messages: ${describeError(e)}`);
+      }
+      if (!alive) return;
+      setTimeline((t) => applyEvents(t, [{ type: 'records', records }]));
+      conn = new LineConnection(line, queue, engine, {
+        events: (events) => setTimeline((t) => applyEvents(t, events)),
+        health: (h, lastContactAt) => setHealth({ health: h, lastContactAt }),
+        status: (s, detail) => setStatus(detail === undefined ? { status: s } : { status: s, detail }),
+        inFlight: setInFlight,
+        suspectSession: checkSession,
+        membership: setMembership,
+        failure: setFailure,
+      });
+      conn.start();
+    })();
+    return () => {
+      alive = false;
+      conn?.stop();
+    };
+  }, [engine, line, queue, checkSession]);
+
+  const loadHistory = useCallback(async () => {
+    if (!engine) return 0;
+    const changed = await engine.loadHistory((after) =>
+      api<HistoryResponse>('GET', `/api/v1/lines/${encodeURIComponent(line)}/history?after=${after}&limit=200`),
+    );
+    if (changed.length > 0) setTimeline((t) => applyEvents(t, [{ type: 'records', records: changed }]));
+    return changed.length;
+  }, [engine, line]);
+
+  return {
+    timeline,
+    status: status.status,
+    statusDetail: status.detail,
+    inFlight,
+    health,
+    summary,
+    summaryError,
+    membership,
+    engine,
+    e2eeError: e2eeError ?? failure,
+    loadHistory,
+  };
 }

@@ -1,6 +1,7 @@
 import type { Item, ItemsPage, LineSummary } from '@parley/protocol';
 import { useEffect, useRef, useState } from 'react';
 import { api, describeError, isUnauthenticated } from './api.js';
+import { isConversationItem } from './message-codec.js';
 import { useSession } from './session.js';
 import { countUnread } from './unread.js';
 
@@ -41,7 +42,8 @@ export function useLines(everyMs = 3000): LinesState & { refresh: () => void } {
 
 /**
  * Unread messages per line: those from the peer's side after this device's read mark. Counted
- * from the items themselves (our own messages are never unread), and only re-counted when the
+ * from the items themselves (our own messages are never unread; the MLS header says which items
+ * are messages, without decrypting them), and only re-counted when the
  * line's last position or the mark moves.
  */
 export function useUnreadCounts(lines: LineSummary[] | null): Map<string, number> {
@@ -72,7 +74,8 @@ export function useUnreadCounts(lines: LineSummary[] | null): Map<string, number
           // Pages of 1000; a line with more unread than a few pages shows "999+" anyway.
           for (let page = 0; page < 3; page++) {
             const res = await api<ItemsPage>('GET', `/api/v1/lines/${encodeURIComponent(l.name)}/items?after=${after}&limit=1000`);
-            count += countUnread(res.items as Item[], mark);
+            // Only what people said: Welcomes and the hub's commits are the group's plumbing.
+            count += countUnread((res.items as Item[]).filter(isConversationItem), mark);
             if (res.items.length < 1000) break;
             after = res.nextCursor;
           }

@@ -1,19 +1,25 @@
-import type { Item } from '@parley/protocol';
-import { encodeMessage } from '../src/message-codec.js';
+import type { LineRecord, RecordBody } from '../src/e2ee/line-engine.js';
 
 let n = 0;
-/** An item as the station streams it; only what a test names differs from the defaults. */
-export function item(over: Partial<Item> & { pos: number }): Item {
+/** A record as a line's engine makes it; only what a test names differs from the defaults. */
+export function record(over: Partial<Omit<LineRecord, 'body'>> & { pos: number; body?: RecordBody }): LineRecord {
   n++;
+  const dir = over.dir ?? 'out';
+  const station = dir === 'in' ? 'moscow' : 'washington';
   return {
-    dir: 'out',
+    dir,
     seq: over.pos,
-    kind: 'message',
-    payload: encodeMessage(`message ${n}`),
-    sender: { handle: 'chief', station: over.dir === 'in' ? 'moscow' : 'washington' },
-    clientId: null,
     sentAt: 1_700_000_000_000 + over.pos * 1000,
     storedAt: 1_700_000_000_000 + over.pos * 1000,
+    clientId: null,
+    envelope: { handle: 'chief', station },
+    body: {
+      t: 'text',
+      text: `message ${n}`,
+      from: { station, handle: 'chief', deviceId: 'device-0001' },
+      verified: true,
+      own: dir === 'out',
+    },
     ...over,
   };
 }

@@ -1,21 +1,48 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeMessage, encodeMessage, payloadBytes } from '../src/message-codec.js';
+import { contentBytes, decodeContent, decodeLegacyText, encodeContent, isConversationItem, validLang } from '../src/message-codec.js';
 
-describe('message codec', () => {
-  it('encodes exactly as the CLI does (UTF-8, unpadded base64url)', () => {
-    for (const text of ['Request a call at 14:00Z', 'Запрос на звонок', '', '🛰️ a\nb', 'x'.repeat(1000)]) {
-      assert.equal(encodeMessage(text), Buffer.from(text, 'utf8').toString('base64url'));
-      assert.deepEqual(decodeMessage(encodeMessage(text)), { ok: true, text });
+describe('message content', () => {
+  it('is UTF-8 JSON {text, lang?}, as the CLI writes it', () => {
+    assert.equal(Buffer.from(encodeContent('Request a call at 14:00Z')).toString('utf8'), '{"text":"Request a call at 14:00Z"}');
+    assert.equal(Buffer.from(encodeContent('Запрос', 'ru')).toString('utf8'), '{"text":"Запрос","lang":"ru"}');
+    for (const [text, lang] of [['Request a call at 14:00Z'], ['Запрос на звонок', 'ru'], [''], ['🛰️ a\nb', 'en-GB']] as [
+      string,
+      string?,
+    ][]) {
+      assert.deepEqual(decodeContent(encodeContent(text, lang)), lang ? { ok: true, text, lang } : { ok: true, text });
     }
   });
 
-  it('reports a payload it cannot show instead of throwing', () => {
-    assert.equal(decodeMessage('!!!').ok, false);
-    assert.equal(decodeMessage(Buffer.from([0xff, 0xfe, 0x00]).toString('base64url')).ok, false);
+  it('says what it cannot show instead of throwing', () => {
+    const bad = (s: string | Uint8Array) => decodeContent(typeof s === 'string' ? new TextEncoder().encode(s) : s);
+    assert.deepEqual(bad('plain text'), { ok: false, code: 'BAD_CONTENT', reason: 'the decrypted message is not Parley message JSON' });
+    assert.equal(bad(new Uint8Array([0xff, 0xfe])).ok, false);
+    assert.equal(bad('[1,2]').ok, false);
+    const other = bad('{"type":"call-offer","sdp":"…"}');
+    assert.equal(other.ok, false);
+    assert.equal(!other.ok && other.code, 'NOT_TEXT');
+    assert.deepEqual(bad('{"text":"hi","lang":"not a tag!"}'), { ok: true, text: 'hi' }, 'a bad language tag is dropped, the text kept');
   });
 
-  it('measures the payload in bytes, not characters', () => {
-    assert.equal(payloadBytes('Запрос'), 12);
+  it('checks language tags', () => {
+    for (const t of ['en', 'ru', 'en-GB', 'zh-Hant-TW']) assert.ok(validLang(t), t);
+    for (const t of ['', 'e', 'en_GB', 'x'.repeat(40), 'ru; drop']) assert.ok(!validLang(t), t);
+  });
+
+  it('measures the content in bytes, not characters', () => {
+    assert.equal(contentBytes('Запрос'), '{"text":""}'.length + 12);
+  });
+
+  it('reads old unencrypted items as text when they are UTF-8', () => {
+    assert.equal(decodeLegacyText(new TextEncoder().encode('old')), 'old');
+    assert.equal(decodeLegacyText(new Uint8Array([0xff])), null);
+  });
+
+  it('counts unencrypted messages as conversation, and undecodable MLS items not', () => {
+    assert.equal(isConversationItem({ kind: 'message', payload: 'aGk' }), true);
+    assert.equal(isConversationItem({ kind: 'welcome', payload: 'aGk' }), false);
+    assert.equal(isConversationItem({ kind: 'mls', payload: '!!' }), false);
+    assert.equal(isConversationItem({ kind: 'mls', payload: 'aGk' }), false);
   });
 });

@@ -3,7 +3,7 @@ import { useMemo } from 'react';
 import { contactHistory, formatDuration } from '../contact-history.js';
 import { formatDate, formatZulu } from '../time-format.js';
 
-export function ContactHistoryPanel({ items, now }: { items: Item[]; now: number }) {
+export function ContactHistoryPanel({ items, now }: { items: readonly Pick<Item, 'dir' | 'storedAt'>[]; now: number }) {
   // Recomputed when items change, not every second: the weeks move slowly.
   const dayNow = Math.floor(now / 3600_000);
   // biome-ignore lint/correctness/useExhaustiveDependencies: hourly granularity on purpose

@@ -3,18 +3,20 @@ import { ErrorAlert } from '../components/alert.js';
 import { ContactHistoryPanel } from '../components/contact-history-panel.js';
 import { HealthLamp } from '../components/health-lamp.js';
 import { RosterPanel } from '../components/roster-panel.js';
+import { describeError } from '../api.js';
+import type { LineRecord, Membership } from '../e2ee/line-engine.js';
 import { useNow, useOnline, usePending, useTitle } from '../hooks.js';
 import type { ConnectionStatus } from '../line-connection.js';
-import { decodeMessage, MAX_PAYLOAD_BYTES, payloadBytes } from '../message-codec.js';
+import { contentBytes, MAX_CONTENT_BYTES } from '../message-codec.js';
 import { Link } from '../router.js';
 import { useSession } from '../session.js';
 import { formatAgo, formatZulu } from '../time-format.js';
-import { type DeliveryState, type TimelineEntry, timelineEntries } from '../timeline.js';
-import { useConversation } from '../use-conversation.js';
+import { beforeJoinCount, type DeliveryState, isMessageRecord, type TimelineEntry, timelineEntries } from '../timeline.js';
+import { type ConversationState, useConversation } from '../use-conversation.js';
 
 export function ConversationPage({ line }: { line: string }) {
   useTitle(line);
-  const { session, queue, readMarks, store, scope } = useSession();
+  const { session, queue, readMarks } = useSession();
   const conv = useConversation(line);
   const pending = usePending(queue);
   const online = useOnline();
@@ -27,7 +29,9 @@ export function ConversationPage({ line }: { line: string }) {
   );
   // Where "new since you last read" starts: the mark as it was when the page opened.
   const [readAtOpen] = useState(() => readMarks.get(line));
-  const firstUnread = entries.find((e) => e.kind === 'item' && e.item.dir === 'in' && e.item.pos > readAtOpen)?.key;
+  const firstUnread = entries.find((e) => e.kind === 'record' && e.record.dir === 'in' && e.record.pos > readAtOpen)?.key;
+  const messageRecords = useMemo(() => conv.timeline.records.filter(isMessageRecord), [conv.timeline.records]);
+  const groupVersion = conv.timeline.records.length - messageRecords.length + (conv.membership === 'member' ? 1 : 0);
 
   useEffect(() => {
     const mark = () => {
@@ -67,13 +71,19 @@ export function ConversationPage({ line }: { line: string }) {
           {conv.health && <HealthLamp health={conv.health.health} />}
         </header>
         <ConnectionBanner status={online ? conv.status : 'offline'} detail={conv.statusDetail} />
+        <EncryptionBanner conv={conv} />
         {conv.summaryError && <ErrorAlert>{conv.summaryError.message}</ErrorAlert>}
+        <OlderHistory conv={conv} />
         <Timeline entries={entries} firstUnread={firstUnread} ourName={ourName} peerName={peerName} />
-        <Composer line={line} peerName={peerName} store={store} draftKey={`${scope}:draft:${line}`} />
+        <Composer line={line} peerName={peerName} />
       </section>
       <aside className="side" aria-label="About this line">
-        {conv.summary ? <RosterPanel summary={conv.summary} ourName={ourName} /> : <p aria-busy="true">Loading the roster…</p>}
-        <ContactHistoryPanel items={conv.timeline.items} now={now} />
+        {conv.summary ? (
+          <RosterPanel summary={conv.summary} ourName={ourName} engine={conv.engine} groupVersion={groupVersion} />
+        ) : (
+          <p aria-busy="true">Loading the roster…</p>
+        )}
+        <ContactHistoryPanel items={messageRecords} now={now} />
       </aside>
     </div>
   );
@@ -93,6 +103,64 @@ function ConnectionBanner({ status, detail }: { status: ConnectionStatus; detail
       {STATUS_TEXT[status]}
       {status === 'refused' && detail ? ` ${detail}` : ''}
     </p>
+  );
+}
+
+const MEMBERSHIP_TEXT: Record<Membership | 'setting-up', string> = {
+  'setting-up': 'Setting up this device’s end-to-end encryption…',
+  waiting:
+    'Waiting for the hub to add this device to the line’s encrypted group… Messages you write are kept on this device and sent once it is in.',
+  member: 'End-to-end encrypted: only the devices listed in the roster can read this line.',
+  removed: 'This device was removed from the line’s encrypted group: it can no longer read or send here.',
+};
+
+function EncryptionBanner({ conv }: { conv: ConversationState }) {
+  const { e2ee } = useSession();
+  const [, rerender] = useState(0);
+  useEffect(() => e2ee.subscribe(() => rerender((n) => n + 1)), [e2ee]);
+  const device = e2ee.status;
+  if (device.state === 'failed') {
+    return (
+      <ErrorAlert onRetry={() => void e2ee.ready().catch(() => undefined)}>
+        This device could not set up end-to-end encryption: {device.message}
+      </ErrorAlert>
+    );
+  }
+  if (conv.e2eeError) return <ErrorAlert>{conv.e2eeError}</ErrorAlert>;
+  const m = conv.membership;
+  return (
+    <p className={`e2ee-status e2ee-${m}`} role="status" data-membership={m}>
+      <span aria-hidden="true">{m === 'member' ? '✓ ' : m === 'removed' ? '⚠ ' : '… '}</span>
+      {MEMBERSHIP_TEXT[m]}
+    </p>
+  );
+}
+
+function OlderHistory({ conv }: { conv: ConversationState }) {
+  const n = beforeJoinCount(conv.timeline);
+  const [state, setState] = useState<{ busy: boolean; error: string | null; none: boolean }>({ busy: false, error: null, none: false });
+  if (n === 0) return null;
+  const load = async () => {
+    setState({ busy: true, error: null, none: false });
+    try {
+      const got = await conv.loadHistory();
+      setState({ busy: false, error: null, none: got === 0 });
+    } catch (e) {
+      setState({ busy: false, error: describeError(e), none: false });
+    }
+  };
+  return (
+    <div className="older-history" data-testid="older-history">
+      <p>
+        {n === 1 ? '1 message was' : `${n} messages were`} sent before this device joined the line’s encrypted group. This device has no
+        keys for {n === 1 ? 'it' : 'them'}; your station’s recorder keeps your side’s archive.
+      </p>
+      <button type="button" className="button-secondary" disabled={state.busy} onClick={() => void load()}>
+        {state.busy ? 'Loading…' : 'Load older history from your station’s recorder'}
+      </button>
+      {state.none && <p className="muted">The recorder has none of them.</p>}
+      {state.error && <ErrorAlert>{state.error}</ErrorAlert>}
+    </div>
   );
 }
 
@@ -116,8 +184,8 @@ function Timeline({
   }, [last]);
   const announce = useMemo(() => {
     const e = entries[entries.length - 1];
-    if (e?.kind !== 'item' || e.item.dir !== 'in') return '';
-    return `New message from ${e.item.sender.handle} at ${e.item.sender.station}`;
+    if (e?.kind !== 'record' || e.record.dir !== 'in') return '';
+    return `New message from ${e.record.envelope.handle} at ${e.record.envelope.station}`;
   }, [entries]);
 
   if (entries.length === 0) {
@@ -140,9 +208,13 @@ function Timeline({
           stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
         }}
       >
-        {entries.map((e) => (
-          <Message key={e.key} entry={e} unreadStart={e.key === firstUnread} ourName={ourName} peerName={peerName} />
-        ))}
+        {entries.map((e) =>
+          e.kind === 'event' ? (
+            <GroupEvent key={e.key} record={e.record} />
+          ) : (
+            <Message key={e.key} entry={e} unreadStart={e.key === firstUnread} ourName={ourName} peerName={peerName} />
+          ),
+        )}
       </ol>
       <p className="visually-hidden" aria-live="polite">
         {announce}
@@ -151,40 +223,134 @@ function Timeline({
   );
 }
 
+function GroupEvent({ record }: { record: LineRecord }) {
+  const body = record.body;
+  if (body.t !== 'event') return null;
+  return (
+    <li className={`group-event group-event-${body.event}`} data-pos={record.pos} data-event={body.event}>
+      <span aria-hidden="true">{body.event === 'error' ? '⚠ ' : '⚙ '}</span>
+      {body.text}{' '}
+      <time dateTime={new Date(record.sentAt).toISOString()} className="muted">
+        {formatZulu(record.sentAt, true)}
+      </time>
+    </li>
+  );
+}
+
+/** What a record says, and who the device (not just the station) says sent it. */
+function recordView(r: LineRecord): {
+  who: { handle: string; station: string; deviceId?: string };
+  text: string | null;
+  lang?: string;
+  note: { kind: 'verified' | 'warning' | 'info' | 'refused'; text: string; code?: string } | null;
+} {
+  const b = r.body;
+  switch (b.t) {
+    case 'text':
+      return {
+        who: b.from,
+        text: b.text,
+        ...(b.lang ? { lang: b.lang } : {}),
+        note: b.warning
+          ? { kind: 'warning', text: b.warning, code: 'SENDER_MISMATCH' }
+          : {
+              kind: 'verified',
+              text: b.own ? 'Encrypted by this device' : 'Verified: signed by this device of the sender, vouched for by its station',
+            },
+      };
+    case 'archived':
+      return {
+        who: b.from,
+        text: b.text,
+        ...(b.lang ? { lang: b.lang } : {}),
+        note: b.error
+          ? { kind: 'refused', text: `Your station’s recorder could not read it either: ${b.error}` }
+          : { kind: 'info', text: 'From your station’s recorder archive (not verified by this device)' },
+      };
+    case 'before-join':
+      return {
+        who: r.envelope,
+        text: null,
+        note: { kind: 'info', text: 'Sent before this device joined — older history from your station’s recorder' },
+      };
+    case 'pending':
+      return { who: r.envelope, text: null, note: { kind: 'info', text: 'Waiting for the change of keys it was sent after…' } };
+    case 'refused':
+      return {
+        who: r.envelope,
+        text: null,
+        note: { kind: 'refused', text: `This device cannot read this message: ${b.message}`, code: b.code },
+      };
+    case 'unencrypted':
+      return {
+        who: r.envelope,
+        text: b.text,
+        note: {
+          kind: 'warning',
+          text: 'Sent without end-to-end encryption (an old client): the stations could read it',
+          code: 'UNENCRYPTED',
+        },
+      };
+    case 'event':
+      return { who: r.envelope, text: b.text, note: null };
+  }
+}
+
 function Message({
   entry,
   unreadStart,
   ourName,
   peerName,
 }: {
-  entry: TimelineEntry;
+  entry: Exclude<TimelineEntry, { kind: 'event' }>;
   unreadStart: boolean;
   ourName: string;
   peerName: string;
 }) {
   const { queue, session } = useSession();
-  const dir = entry.kind === 'item' ? entry.item.dir : 'out';
-  const sender = entry.kind === 'item' ? entry.item.sender : null;
-  const at = entry.kind === 'item' ? entry.item.sentAt : entry.pending.createdAt;
-  const decoded = entry.kind === 'item' ? decodeMessage(entry.item.payload) : { ok: true as const, text: entry.pending.text };
+  const dir = entry.kind === 'record' ? entry.record.dir : 'out';
+  const at = entry.kind === 'record' ? entry.record.sentAt : entry.pending.createdAt;
+  const view =
+    entry.kind === 'record'
+      ? recordView(entry.record)
+      : {
+          who: { handle: session.member.handle, station: ourName, deviceId: session.deviceId },
+          text: entry.pending.text,
+          ...(entry.pending.lang ? { lang: entry.pending.lang } : {}),
+          note: null,
+        };
   return (
     <li
       className={`message message-${dir}${unreadStart ? ' unread-start' : ''}`}
       data-state={entry.state}
-      data-pos={entry.kind === 'item' ? entry.item.pos : undefined}
+      data-pos={entry.kind === 'record' ? entry.record.pos : undefined}
+      data-body={entry.kind === 'record' ? entry.record.body.t : 'pending'}
     >
       {unreadStart && <p className="unread-divider">New since you last read</p>}
       <div className="message-meta">
-        <span className="sender">{sender ? sender.handle : session.member.handle}</span>
-        <span className="muted">{sender ? `@${sender.station}` : `@${ourName}`}</span>
+        <span className="sender">{view.who.handle}</span>
+        <span className="muted">@{view.who.station}</span>
+        {view.who.deviceId && (
+          <span className="muted device" title={`device ${view.who.deviceId}`}>
+            device {view.who.deviceId.slice(0, 8)}
+          </span>
+        )}
+        {view.lang && <span className="lang">{view.lang}</span>}
         <time dateTime={new Date(at).toISOString()} title={new Date(at).toLocaleString()}>
           {formatZulu(at, true)}
         </time>
       </div>
-      {decoded.ok ? (
-        <p className="message-text">{decoded.text}</p>
-      ) : (
-        <p className="message-text muted">[cannot show this message: {decoded.reason}]</p>
+      {view.text !== null && (
+        <p className="message-text" lang={view.lang}>
+          {view.text}
+        </p>
+      )}
+      {view.note && (
+        <p className={`message-note note-${view.note.kind}`} data-code={view.note.code}>
+          <span aria-hidden="true">{view.note.kind === 'verified' ? '✓ ' : view.note.kind === 'info' ? 'ⓘ ' : '⚠ '}</span>
+          {view.note.text}
+          {view.note.code && view.note.kind === 'refused' ? ` (${view.note.code})` : ''}
+        </p>
       )}
       <DeliveryBadge state={entry.state} ourName={ourName} peerName={peerName} />
       {entry.kind === 'pending' && entry.state === 'failed' && (
@@ -192,7 +358,7 @@ function Message({
           <span>
             Not sent: {entry.pending.error?.message} ({entry.pending.error?.code})
           </span>
-          <button type="button" className="button-secondary" onClick={() => queue.retry(entry.pending.clientId)}>
+          <button type="button" className="button-secondary" onClick={() => void queue.retry(entry.pending.clientId)}>
             Try again
           </button>
         </div>
@@ -220,48 +386,59 @@ function DeliveryBadge({ state, ourName, peerName }: { state: DeliveryState; our
   );
 }
 
-function Composer({
-  line,
-  peerName,
-  store,
-  draftKey,
-}: {
-  line: string;
-  peerName: string;
-  store: { getItem(k: string): string | null; setItem(k: string, v: string): void; removeItem(k: string): void };
-  draftKey: string;
-}) {
-  const { queue } = useSession();
-  const [text, setText] = useState(() => store.getItem(draftKey) ?? '');
+function Composer({ line, peerName }: { line: string; peerName: string }) {
+  const { queue, drafts } = useSession();
+  const [text, setText] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [draft, setDraft] = useState<'loading' | 'saving' | 'saved' | 'unsaved'>('loading');
+  const typed = useRef(false);
   const id = useId();
 
+  useEffect(() => {
+    let alive = true;
+    drafts.get(line).then(
+      (t) => {
+        if (!alive) return;
+        if (!typed.current && t) setText(t);
+        setDraft('saved');
+      },
+      () => alive && setDraft('saved'),
+    );
+    return () => {
+      alive = false;
+    };
+  }, [drafts, line]);
+
   const change = (v: string) => {
+    typed.current = true;
     setText(v);
     setError(null);
-    // A draft survives a reload or a crashed tab.
-    try {
-      if (v) store.setItem(draftKey, v);
-      else store.removeItem(draftKey);
-    } catch {
-      // Storage full: the text is still in the box.
-    }
+    // A draft survives a reload or a crashed tab (sealed on this device).
+    setDraft('saving');
+    drafts.set(line, v).then(
+      () => setDraft((d) => (d === 'saving' ? 'saved' : d)),
+      () => setDraft('unsaved'), // storage full: the text is still in the box
+    );
   };
 
-  const send = (e?: FormEvent) => {
+  const [saving, setSaving] = useState(false);
+  const send = async (e?: FormEvent) => {
     e?.preventDefault();
-    if (text.trim() === '') return;
-    if (payloadBytes(text) > MAX_PAYLOAD_BYTES) {
-      setError(`This message is too long: at most ${MAX_PAYLOAD_BYTES / 1024} KiB of text per message.`);
+    if (text.trim() === '' || saving) return;
+    if (contentBytes(text) > MAX_CONTENT_BYTES) {
+      setError(`This message is too long: at most ${MAX_CONTENT_BYTES / 1024} KiB of text per message.`);
       return;
     }
+    setSaving(true);
     try {
-      queue.add(line, text);
+      await queue.add(line, text);
     } catch {
       setError(
         'This browser refused to store the message, so it was not sent. It is still in the box; free some browser storage and try again.',
       );
       return;
+    } finally {
+      setSaving(false);
     }
     change('');
   };
@@ -269,12 +446,12 @@ function Composer({
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
-      send();
+      void send();
     }
   };
 
   return (
-    <form className="composer" onSubmit={send}>
+    <form className="composer" onSubmit={(e) => void send(e)}>
       <label htmlFor={`${id}-text`}>Message to {peerName}</label>
       <div className="composer-row">
         <textarea
@@ -285,12 +462,12 @@ function Composer({
           onKeyDown={onKeyDown}
           aria-describedby={`${id}-help`}
         />
-        <button type="submit" disabled={text.trim() === ''}>
+        <button type="submit" disabled={text.trim() === '' || saving}>
           Send
         </button>
       </div>
-      <span id={`${id}-help`} className="field-help">
-        Enter sends; Shift+Enter starts a new line.
+      <span id={`${id}-help`} className="field-help" data-draft={draft}>
+        Enter sends; Shift+Enter starts a new line.{draft === 'unsaved' ? ' This browser refused to keep the draft.' : ''}
       </span>
       {error && <ErrorAlert>{error}</ErrorAlert>}
     </form>

@@ -1,0 +1,725 @@
+import {
+  deserializeGroup,
+  E2eeError,
+  encrypt,
+  type GroupState,
+  joinFromWelcome,
+  type LinePolicy,
+  type MessageInfo,
+  peekMessage,
+  processMessage,
+  type RosterEntry,
+  roster,
+  serializeGroup,
+} from '@parley/e2ee';
+import type { HistoryResponse, Item, LineSummary } from '@parley/protocol';
+import { fromBase64url, toBase64url } from '@parley/protocol/bytes';
+import { ParleyError } from '@parley/protocol/errors';
+import { decodeContent, decodeLegacyText, encodeContent } from '../message-codec.js';
+import { type DeviceContext, dropKeyPackages, keyFingerprint, keyPackageSecrets, topUpKeyPackages } from './device.js';
+import { withLock } from './vault.js';
+
+// One line as this device sees it: the timeline processed strictly in position order, each item
+// exactly once (a Welcome for us joins the group, a commit moves it to the next epoch, an
+// application message is decrypted, once: MLS deletes each message key after use), and what it
+// showed kept in a local cache. Everything runs under the line's lock, reading the state from the
+// vault and writing it back in one transaction with the records it produced, so several tabs of
+// one browser take turns and never use one ratchet generation twice.
+
+/** The reserved handle of each station's recorder device. */
+export const RECORDER_HANDLE = 'recorder';
+/** Keys of this many past epochs are kept for messages that arrive after a commit. */
+export const PAST_EPOCHS = 8;
+const MAX_DEFERRED = 500;
+/** Plaintexts of sent messages whose item never came back are forgotten after this long. */
+const SENT_TTL_MS = 30 * 24 * 3600_000;
+
+export interface SeatRef {
+  station: string;
+  handle: string;
+}
+
+export interface Sender {
+  station: string;
+  handle: string;
+  deviceId: string;
+}
+
+/** What the timeline shows for one item. */
+export type RecordBody =
+  /** Decrypted (or our own, from the local copy): the sender is the MLS-authenticated device. */
+  | { t: 'text'; text: string; lang?: string; from: Sender; verified: boolean; own: boolean; warning?: string }
+  /** Sent before this device joined: it has no keys for it; the station's recorder may have it. */
+  | { t: 'before-join'; epoch: number }
+  /** Sent after a change of keys that has not reached this device yet. */
+  | { t: 'pending'; epoch: number }
+  /** Loaded from our station's recorder archive, on the officer's request. */
+  | { t: 'archived'; text: string | null; lang?: string; from: Sender; error: string | null }
+  /** The device could not read it, and why (DECRYPT_FAILED, UNKNOWN_SENDER, WRONG_EPOCH …). */
+  | { t: 'refused'; code: string; message: string }
+  /** An item of kind 'message': sent without end-to-end encryption by an old client. */
+  | { t: 'unencrypted'; text: string | null }
+  /** The group changed: this device joined or was removed, devices were added or removed. */
+  | {
+      t: 'event';
+      event: 'joined' | 'roster' | 'removed' | 'keys' | 'error';
+      text: string;
+      added?: RosterDevice[];
+      removed?: RosterDevice[];
+    };
+
+export interface LineRecord {
+  pos: number;
+  dir: 'in' | 'out';
+  seq: number;
+  sentAt: number;
+  storedAt: number;
+  clientId: string | null;
+  /** Who the station says sent it. */
+  envelope: SeatRef;
+  body: RecordBody;
+}
+
+export interface RosterDevice {
+  leafIndex: number;
+  station: string;
+  handle: string;
+  deviceId: string;
+  signatureKeyFingerprint: string;
+  issuedAt: number;
+}
+
+interface Deferred {
+  pos: number;
+  epoch: number;
+  payload: string;
+}
+
+interface SentCopy {
+  text: string;
+  lang?: string;
+  at: number;
+}
+
+interface Sealed {
+  epoch: number;
+  payload: string;
+}
+
+export interface LineMeta {
+  v: 1;
+  lineId: string;
+  line: string;
+  /** The last timeline position processed. */
+  cursor: number;
+  joinedPos: number | null;
+  joinedEpoch: number | null;
+  removedAt: number | null;
+  /** The peer station and key first seen on this line: a change is refused. */
+  peerStation: string;
+  peerKey: string;
+  /** Every seat ever seen on the line: commits by devices of a seat removed since still verify. */
+  knownSeats: SeatRef[];
+  /** Application messages waiting for the Welcome or commit that gives their epoch's keys. */
+  deferred: (Deferred & { item: Omit<LineRecord, 'body'> })[];
+  /** Our own messages' text by clientId, until their item comes back (MLS cannot decrypt one's own). */
+  sent: Record<string, SentCopy>;
+  /** Each queued message's ciphertext, made once per epoch, so a retry sends the same bytes. */
+  sealed: Record<string, Sealed>;
+  /** Bumped on every write: an unchanged number means the cached group state is still current. */
+  rev: number;
+}
+
+export type Membership = 'waiting' | 'member' | 'removed';
+
+export class LineKeyError extends Error {
+  override readonly name = 'LineKeyError';
+}
+
+const recKey = (lineId: string, pos: number) => `line/${lineId}/rec/${String(pos).padStart(16, '0')}`;
+const metaKey = (lineId: string) => `line/${lineId}/meta`;
+const groupKey = (lineId: string) => `line/${lineId}/group`;
+const seenKey = (lineId: string) => `line/${lineId}/roster-seen`;
+
+export function describeDevice(d: { handle: string; station: string; deviceId: string }): string {
+  return `${d.handle}@${d.station} (device ${d.deviceId.slice(0, 8)})`;
+}
+
+function errorCode(e: unknown): { code: string; message: string } {
+  if (e instanceof E2eeError) return { code: e.code, message: e.message };
+  if (e instanceof ParleyError) return { code: e.code, message: e.message };
+  return { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
+}
+
+function rosterDevice(r: RosterEntry): RosterDevice {
+  return {
+    leafIndex: r.leafIndex,
+    station: r.station,
+    handle: r.handle,
+    deviceId: r.deviceId,
+    signatureKeyFingerprint: r.signatureKeyFingerprint,
+    issuedAt: r.issuedAt,
+  };
+}
+
+/** The MLS policy of a line: both stations' pinned keys, every seat known on it, both recorders. */
+export function linePolicy(summary: LineSummary, knownSeats: readonly SeatRef[]): LinePolicy {
+  const seats = new Map<string, SeatRef>();
+  const add = (station: string, handle: string) => seats.set(`${station}\n${handle}`, { station, handle });
+  for (const s of knownSeats) add(s.station, s.handle);
+  for (const s of summary.seats) add(summary.station.name, s.handle);
+  for (const s of summary.peerSeats) add(summary.peer.name, s.handle);
+  add(summary.station.name, RECORDER_HANDLE);
+  add(summary.peer.name, RECORDER_HANDLE);
+  return {
+    stationKeys: new Map([
+      [summary.station.name, fromBase64url(summary.station.publicKey) ?? new Uint8Array()],
+      [summary.peer.name, fromBase64url(summary.peer.publicKey) ?? new Uint8Array()],
+    ]),
+    seats: [...seats.values()],
+  };
+}
+
+interface Loaded {
+  meta: LineMeta;
+  group: GroupState | null;
+}
+
+interface Batch {
+  records: Map<number, LineRecord>;
+  usedKeyPackages: string[];
+  groupChanged: boolean;
+}
+
+/**
+ * One line's end-to-end state for this device. Every public method is queued behind the previous
+ * one and runs under the line's cross-tab lock.
+ */
+export class LineEngine {
+  private summary: LineSummary;
+  private chain: Promise<unknown> = Promise.resolve();
+  private cache: { rev: number; group: GroupState | null } | null = null;
+  private status: { membership: Membership; cursor: number; epoch: number | null } = { membership: 'waiting', cursor: 0, epoch: null };
+
+  private constructor(
+    private readonly ctx: DeviceContext,
+    summary: LineSummary,
+  ) {
+    this.summary = summary;
+  }
+
+  /** Check the line's station keys against what this device pinned, and load (or start) its state. */
+  static async open(ctx: DeviceContext, summary: LineSummary): Promise<LineEngine> {
+    const engine = new LineEngine(ctx, summary);
+    await engine.checkKeys(summary);
+    await engine.run(async (s) => {
+      engine.note(s);
+      return false;
+    });
+    return engine;
+  }
+
+  get lineId(): string {
+    return this.summary.id;
+  }
+  get membership(): Membership {
+    return this.status.membership;
+  }
+  /** The last position processed: a stream resumes after it. */
+  get cursor(): number {
+    return this.status.cursor;
+  }
+  get epoch(): number | null {
+    return this.status.epoch;
+  }
+
+  /** The summary changes (seats, health): keep the newest for the policy. Keys must not change. */
+  async updateSummary(summary: LineSummary): Promise<void> {
+    if (summary.id !== this.summary.id) throw new LineKeyError('the line was recreated under the same name; reload the page');
+    await this.checkKeys(summary);
+    this.summary = summary;
+  }
+
+  private async checkKeys(summary: LineSummary): Promise<void> {
+    const own = fromBase64url(summary.station.publicKey);
+    if (summary.station.name !== this.ctx.device.station || !own || toBase64url(own) !== toBase64url(this.ctx.stationKey)) {
+      throw new LineKeyError(
+        `the line names station ${summary.station.name} with a key other than the one that vouched for this device — someone may be impersonating your station; tell your administrator`,
+      );
+    }
+    const peer = fromBase64url(summary.peer.publicKey);
+    if (peer?.length !== 32 || (await keyFingerprint(peer)) !== summary.peer.fingerprint.replace(/\s+/g, '').toLowerCase()) {
+      throw new LineKeyError(`the key given for station ${summary.peer.name} does not match its pinned fingerprint`);
+    }
+  }
+
+  private freshMeta(): LineMeta {
+    return {
+      v: 1,
+      lineId: this.summary.id,
+      line: this.summary.name,
+      cursor: 0,
+      joinedPos: null,
+      joinedEpoch: null,
+      removedAt: null,
+      peerStation: this.summary.peer.name,
+      peerKey: this.summary.peer.publicKey,
+      knownSeats: [],
+      deferred: [],
+      sent: {},
+      sealed: {},
+      rev: 0,
+    };
+  }
+
+  private async load(): Promise<Loaded> {
+    const { vault } = this.ctx;
+    const id = this.summary.id;
+    const meta = (await vault.get<LineMeta>(metaKey(id))) ?? this.freshMeta();
+    if (meta.peerStation !== this.summary.peer.name || meta.peerKey !== this.summary.peer.publicKey) {
+      throw new LineKeyError(
+        `station ${this.summary.peer.name}'s key is not the one this device saw on this line before — compare the safety number with the other side`,
+      );
+    }
+    let group: GroupState | null;
+    if (this.cache && this.cache.rev === meta.rev) group = this.cache.group;
+    else {
+      const bytes = await vault.get<Uint8Array>(groupKey(id));
+      group = bytes ? deserializeGroup(bytes) : null;
+    }
+    // Seats seen now join those seen before.
+    const known = new Map(meta.knownSeats.map((s) => [`${s.station}\n${s.handle}`, s]));
+    for (const s of this.summary.seats)
+      known.set(`${this.summary.station.name}\n${s.handle}`, { station: this.summary.station.name, handle: s.handle });
+    for (const s of this.summary.peerSeats)
+      known.set(`${this.summary.peer.name}\n${s.handle}`, { station: this.summary.peer.name, handle: s.handle });
+    meta.knownSeats = [...known.values()];
+    return { meta, group };
+  }
+
+  /** Write the state and what it produced in one transaction. */
+  private async save(s: Loaded, groupChanged: boolean, records: Iterable<LineRecord> = []): Promise<void> {
+    const id = this.summary.id;
+    s.meta.rev++;
+    const puts: [string, unknown][] = [[metaKey(id), s.meta]];
+    if (groupChanged && s.group) puts.push([groupKey(id), serializeGroup(s.group)]);
+    for (const r of records) puts.push([recKey(id, r.pos), r]);
+    await this.ctx.vault.write(puts);
+    this.cache = { rev: s.meta.rev, group: s.group };
+  }
+
+  private note(s: Loaded): void {
+    this.status = {
+      membership: !s.group ? 'waiting' : s.group.active ? 'member' : 'removed',
+      cursor: s.meta.cursor,
+      epoch: s.group?.active ? s.group.epoch : null,
+    };
+  }
+
+  /** Run fn after every earlier call, under the line's lock, with the state fresh from the vault. */
+  private run<T>(fn: (s: Loaded) => Promise<T>): Promise<T> {
+    const next = this.chain.then(() =>
+      withLock(`${this.ctx.lockPrefix}:line:${this.summary.id}`, async () => {
+        const s = await this.load();
+        const result = await fn(s);
+        this.note(s);
+        return result;
+      }),
+    );
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Every record kept for this line (or those from..to), in timeline order. */
+  async records(from = 0, to = Number.MAX_SAFE_INTEGER): Promise<LineRecord[]> {
+    const id = this.summary.id;
+    return (await this.ctx.vault.between<LineRecord>(recKey(id, from), recKey(id, to))).map((r) => r.value);
+  }
+
+  /**
+   * Process these timeline items, in position order, skipping those already processed (by this
+   * tab or another). Returns the records of every given position that has one (new, or made
+   * earlier by another tab), plus earlier messages that a join or commit made readable.
+   */
+  async ingest(items: readonly Item[]): Promise<LineRecord[]> {
+    if (items.length === 0) return [];
+    const sorted = [...items].sort((a, b) => a.pos - b.pos);
+    const { produced, used, skipped } = await this.run(async (s) => {
+      const b: Batch = { records: new Map(), usedKeyPackages: [], groupChanged: false };
+      const start = s.meta.cursor;
+      let skipped = false;
+      for (const item of sorted) {
+        if (item.pos <= s.meta.cursor) {
+          skipped = true;
+          continue;
+        }
+        await this.handle(s, item, b);
+        s.meta.cursor = item.pos;
+      }
+      if (s.meta.cursor !== start) {
+        this.pruneSent(s);
+        await this.save(s, b.groupChanged, b.records.values());
+      }
+      return { produced: b.records, used: b.usedKeyPackages, skipped };
+    });
+    if (used.length > 0) {
+      await dropKeyPackages(this.ctx, used);
+      // Joins are rare: replace the used key package now (the next page load tries again if this fails).
+      await topUpKeyPackages(this.ctx).catch(() => undefined);
+    }
+    // Positions processed before (by another tab, or before a reconnect): read what was recorded.
+    if (skipped) {
+      const first = sorted[0]?.pos ?? 0;
+      const last = sorted[sorted.length - 1]?.pos ?? 0;
+      for (const r of await this.records(first, last + 1)) if (!produced.has(r.pos)) produced.set(r.pos, r);
+    }
+    return [...produced.values()].sort((a, b) => a.pos - b.pos);
+  }
+
+  private pruneSent(s: Loaded): void {
+    const cutoff = this.ctx.now() - SENT_TTL_MS;
+    for (const [id, c] of Object.entries(s.meta.sent)) {
+      if (c.at < cutoff) {
+        delete s.meta.sent[id];
+        delete s.meta.sealed[id];
+      }
+    }
+  }
+
+  private policy(s: Loaded): LinePolicy {
+    return linePolicy(this.summary, s.meta.knownSeats);
+  }
+
+  private envelope(item: Item): Omit<LineRecord, 'body'> {
+    return {
+      pos: item.pos,
+      dir: item.dir,
+      seq: item.seq,
+      sentAt: item.sentAt,
+      storedAt: item.storedAt,
+      clientId: item.clientId,
+      envelope: { station: item.sender.station, handle: item.sender.handle },
+    };
+  }
+
+  private async handle(s: Loaded, item: Item, b: Batch): Promise<void> {
+    const env = this.envelope(item);
+    const put = (body: RecordBody) => b.records.set(item.pos, { ...env, body });
+    const kind = item.kind as string;
+    const bytes = fromBase64url(item.payload);
+    if (kind === 'message') {
+      put({ t: 'unencrypted', text: bytes ? decodeLegacyText(bytes) : null });
+      return;
+    }
+    if (!bytes) {
+      put({ t: 'refused', code: 'MALFORMED', message: 'the payload is not valid base64url' });
+      return;
+    }
+    if (kind === 'welcome') return this.welcome(s, item, bytes, b);
+    if (kind !== 'mls') {
+      put({ t: 'refused', code: 'UNSUPPORTED_MESSAGE', message: `an item of kind ${kind}, which this app does not know` });
+      return;
+    }
+    let info: MessageInfo;
+    try {
+      info = peekMessage(bytes);
+    } catch (e) {
+      const { code, message } = errorCode(e);
+      put({ t: 'refused', code, message });
+      return;
+    }
+    if (info.kind === 'handshake') {
+      if (!info.public || info.contentType !== 'commit') {
+        if (s.group?.active) put({ t: 'event', event: 'error', text: 'UNSUPPORTED_MESSAGE: a handshake message Parley does not use' });
+        return;
+      }
+      return this.commit(s, item, bytes, info.epoch, b);
+    }
+    if (info.kind !== 'application') {
+      put({ t: 'refused', code: 'UNEXPECTED_MESSAGE', message: `an MLS ${info.kind} as a line item` });
+      return;
+    }
+    // Our own message: MLS cannot decrypt it, the text was kept when it was encrypted.
+    const own = item.clientId ? s.meta.sent[item.clientId] : undefined;
+    if (own && item.dir === 'out' && item.sender.handle === this.ctx.device.handle && item.clientId) {
+      put(this.ownBody(own));
+      delete s.meta.sent[item.clientId];
+      delete s.meta.sealed[item.clientId];
+      return;
+    }
+    const group = s.group;
+    if (!group) {
+      put({ t: 'before-join', epoch: info.epoch });
+      this.defer(s, { pos: item.pos, epoch: info.epoch, payload: item.payload, item: env }, b); // readable if a later Welcome covers it
+      return;
+    }
+    if (!group.active) {
+      put({
+        t: 'refused',
+        code: 'NOT_A_MEMBER',
+        message: `this device was removed from the line${s.meta.removedAt !== null ? ` at #${s.meta.removedAt}` : ''}`,
+      });
+      return;
+    }
+    if (s.meta.joinedEpoch !== null && info.epoch < s.meta.joinedEpoch) {
+      put({ t: 'before-join', epoch: info.epoch });
+      return;
+    }
+    if (info.epoch > group.epoch) {
+      put({ t: 'pending', epoch: info.epoch });
+      this.defer(s, { pos: item.pos, epoch: info.epoch, payload: item.payload, item: env }, b);
+      return;
+    }
+    await this.decryptInto(s, env, bytes, b);
+  }
+
+  private ownBody(own: SentCopy): RecordBody {
+    const body: RecordBody = {
+      t: 'text',
+      text: own.text,
+      from: { station: this.ctx.device.station, handle: this.ctx.device.handle, deviceId: this.ctx.device.deviceId },
+      verified: true,
+      own: true,
+    };
+    if (own.lang) body.lang = own.lang;
+    return body;
+  }
+
+  private async decryptInto(s: Loaded, env: Omit<LineRecord, 'body'>, bytes: Uint8Array, b: Batch): Promise<void> {
+    const put = (body: RecordBody) => b.records.set(env.pos, { ...env, body });
+    const group = s.group as GroupState;
+    try {
+      const r = await processMessage(group, bytes, this.policy(s));
+      if (r.kind !== 'application') throw new E2eeError('UNEXPECTED_MESSAGE', 'a commit inside an application message');
+      s.group = r.state;
+      b.groupChanged = true;
+      const c = decodeContent(r.plaintext);
+      const from = { station: r.sender.station, handle: r.sender.handle, deviceId: r.sender.deviceId };
+      if (!c.ok) {
+        put({ t: 'refused', code: c.code, message: `${c.reason} (from ${describeDevice(from)})` });
+        return;
+      }
+      const same = from.station === env.envelope.station && from.handle === env.envelope.handle;
+      const body: RecordBody = { t: 'text', text: c.text, from, verified: same, own: false };
+      if (c.lang) body.lang = c.lang;
+      if (!same) {
+        body.warning = `SENDER_MISMATCH: the station says ${env.envelope.handle}@${env.envelope.station} sent this, but it is signed by ${describeDevice(from)}`;
+      }
+      put(body);
+    } catch (e) {
+      const { code, message } = errorCode(e);
+      if (code === 'OWN_MESSAGE') {
+        put({ t: 'refused', code, message: 'sent from this device, but its text was not kept here' });
+        return;
+      }
+      put({ t: 'refused', code, message });
+    }
+  }
+
+  private defer(s: Loaded, d: LineMeta['deferred'][number], b: Batch): void {
+    const list = s.meta.deferred;
+    list.push(d);
+    while (list.length > MAX_DEFERRED) {
+      const dropped = list.shift() as LineMeta['deferred'][number];
+      if (s.group) {
+        b.records.set(dropped.pos, {
+          ...dropped.item,
+          body: { t: 'refused', code: 'WRONG_EPOCH', message: 'the change of keys this message was sent after never arrived' },
+        });
+      }
+    }
+  }
+
+  /** After the group moved on (joined, or a commit), decrypt what was waiting for it. */
+  private async retryDeferred(s: Loaded, b: Batch): Promise<void> {
+    const group = s.group;
+    if (!group?.active || s.meta.deferred.length === 0) return;
+    const keep: LineMeta['deferred'] = [];
+    for (const d of s.meta.deferred) {
+      if (d.epoch > group.epoch) keep.push(d);
+      else if (s.meta.joinedEpoch !== null && d.epoch < s.meta.joinedEpoch) {
+        // sent before this device joined: its record says so already
+      } else {
+        const bytes = fromBase64url(d.payload);
+        if (bytes) await this.decryptInto(s, d.item, bytes, b);
+      }
+    }
+    s.meta.deferred = keep;
+  }
+
+  private async welcome(s: Loaded, item: Item, bytes: Uint8Array, b: Batch): Promise<void> {
+    if (s.group?.active) return; // a Welcome for some other device
+    const secrets = await keyPackageSecrets(this.ctx);
+    if (secrets.length === 0) return;
+    let joined: Awaited<ReturnType<typeof joinFromWelcome>>;
+    try {
+      joined = await joinFromWelcome(
+        this.ctx.device,
+        bytes,
+        secrets.map((k) => k.secrets),
+        this.policy(s),
+        { expectedGroupId: this.summary.id, pastEpochs: PAST_EPOCHS },
+      );
+    } catch (e) {
+      const { code, message } = errorCode(e);
+      if (code === 'NO_MATCHING_KEY_PACKAGE' || code === 'WRONG_CIPHERSUITE') return; // not for this device
+      b.records.set(item.pos, {
+        ...this.envelope(item),
+        body: { t: 'event', event: 'error', text: `A Welcome for this device was refused: ${code}: ${message}` },
+      });
+      return;
+    }
+    s.group = joined.state;
+    b.groupChanged = true;
+    s.meta.joinedPos = item.pos;
+    s.meta.joinedEpoch = joined.state.epoch;
+    s.meta.removedAt = null;
+    b.usedKeyPackages.push(joined.keyPackageRef);
+    b.records.set(item.pos, {
+      ...this.envelope(item),
+      body: {
+        t: 'event',
+        event: 'joined',
+        text: `This device joined the line’s encrypted group (epoch ${joined.state.epoch}, ${joined.roster.length} devices).`,
+        added: joined.roster.map(rosterDevice),
+      },
+    });
+    await this.retryDeferred(s, b);
+  }
+
+  private async commit(s: Loaded, item: Item, bytes: Uint8Array, epoch: number, b: Batch): Promise<void> {
+    const group = s.group;
+    if (!group?.active) return; // before this device joined, or after it was removed
+    if (s.meta.joinedEpoch !== null && epoch < s.meta.joinedEpoch) return; // the commit that added us, or older
+    const put = (body: RecordBody) => b.records.set(item.pos, { ...this.envelope(item), body });
+    try {
+      const r = await processMessage(group, bytes, this.policy(s));
+      if (r.kind !== 'commit') throw new E2eeError('UNEXPECTED_MESSAGE', 'an application message in a PublicMessage');
+      s.group = r.state;
+      b.groupChanged = true;
+      const by = describeDevice(r.committer);
+      if (r.removedSelf) {
+        s.meta.removedAt = item.pos;
+        s.meta.deferred = [];
+        put({
+          t: 'event',
+          event: 'removed',
+          text: `This device was removed from the line by ${by}.`,
+          removed: r.removed.map(rosterDevice),
+        });
+        return;
+      }
+      if (r.added.length === 0 && r.removed.length === 0) {
+        put({ t: 'event', event: 'keys', text: `${by} refreshed its keys (epoch ${r.epoch}).` });
+      } else {
+        const parts = [];
+        if (r.added.length) parts.push(`added ${r.added.map(describeDevice).join(', ')}`);
+        if (r.removed.length) parts.push(`removed ${r.removed.map(describeDevice).join(', ')}`);
+        put({
+          t: 'event',
+          event: 'roster',
+          text: `${by} ${parts.join('; ')} (epoch ${r.epoch}).`,
+          added: r.added.map(rosterDevice),
+          removed: r.removed.map(rosterDevice),
+        });
+      }
+      await this.retryDeferred(s, b);
+    } catch (e) {
+      const { code, message } = errorCode(e);
+      put({ t: 'event', event: 'error', text: `A change of the group could not be applied: ${code}: ${message}` });
+    }
+  }
+
+  /**
+   * The ciphertext of a queued message, made with the group's current epoch. The new group state
+   * and the plaintext are stored before the ciphertext is returned (so before it can leave the
+   * device): a crash never reuses a ratchet generation, and our copy of the text is kept for when
+   * the item comes back. A retry in the same epoch returns the same bytes.
+   */
+  async seal(p: {
+    clientId: string;
+    text: string;
+    lang?: string;
+  }): Promise<{ payload: string } | { membership: Exclude<Membership, 'member'> }> {
+    return this.run(async (s) => {
+      const group = s.group;
+      if (!group) return { membership: 'waiting' as const };
+      if (!group.active) return { membership: 'removed' as const };
+      const had = s.meta.sealed[p.clientId];
+      if (had && had.epoch === group.epoch && s.meta.sent[p.clientId]) return { payload: had.payload };
+      const out = await encrypt(group, encodeContent(p.text, p.lang));
+      const payload = toBase64url(out.message);
+      s.group = out.state;
+      const copy: SentCopy = { text: p.text, at: this.ctx.now() };
+      if (p.lang) copy.lang = p.lang;
+      s.meta.sent[p.clientId] = copy;
+      s.meta.sealed[p.clientId] = { epoch: group.epoch, payload };
+      await this.save(s, true);
+      return { payload };
+    });
+  }
+
+  /** The officer gave up on a queued message: forget its copies. */
+  async forget(clientId: string): Promise<void> {
+    await this.run(async (s) => {
+      if (!s.meta.sent[clientId] && !s.meta.sealed[clientId]) return;
+      delete s.meta.sent[clientId];
+      delete s.meta.sealed[clientId];
+      await this.save(s, false);
+    });
+  }
+
+  /** This device's own view of the group: who is in it, at which epoch. */
+  async deviceRoster(): Promise<{ epoch: number; devices: RosterDevice[] } | null> {
+    return this.run(async (s) => (s.group?.active ? { epoch: s.group.epoch, devices: roster(s.group).map(rosterDevice) } : null));
+  }
+
+  /**
+   * Fill the records of messages sent before this device joined from our station's recorder
+   * archive (plaintext it decrypted as a member of the group). Returns the records it changed.
+   */
+  async loadHistory(fetchPage: (after: number) => Promise<HistoryResponse>): Promise<LineRecord[]> {
+    const waiting = (await this.records()).filter((r) => r.body.t === 'before-join');
+    if (waiting.length === 0) return [];
+    const want = new Map(waiting.map((r) => [r.pos, r]));
+    const last = waiting[waiting.length - 1]?.pos ?? 0;
+    const found: LineRecord[] = [];
+    let after = (waiting[0]?.pos ?? 1) - 1;
+    for (let page = 0; page < 100 && after < last; page++) {
+      const res = await fetchPage(after);
+      if (res.entries.length === 0) break;
+      for (const e of res.entries) {
+        const r = want.get(e.pos);
+        if (!r) continue;
+        const bytes = e.text === null ? undefined : fromBase64url(e.text);
+        let body: RecordBody;
+        if (!bytes) body = { t: 'archived', text: null, from: e.sender, error: e.error ?? 'the recorder could not read this message' };
+        else {
+          const c = decodeContent(bytes);
+          body = c.ok
+            ? { t: 'archived', text: c.text, from: e.sender, error: null, ...(c.lang ? { lang: c.lang } : {}) }
+            : { t: 'archived', text: null, from: e.sender, error: `${c.code}: ${c.reason}` };
+        }
+        found.push({ ...r, body });
+      }
+      after = res.nextCursor > after ? res.nextCursor : last;
+    }
+    if (found.length === 0) return [];
+    // Under the lock, so that a record another tab changed meanwhile is not overwritten.
+    return this.run(async () => {
+      const now = new Map((await this.records()).map((r) => [r.pos, r]));
+      const keep = found.filter((r) => now.get(r.pos)?.body.t === 'before-join');
+      await this.ctx.vault.write(keep.map((r) => [recKey(this.summary.id, r.pos), r] as const));
+      return keep;
+    });
+  }
+
+  /** The roster keys the officer last saw in the panel (null: never opened). */
+  async rosterSeen(): Promise<string[] | null> {
+    return (await this.ctx.vault.get<string[]>(seenKey(this.summary.id))) ?? null;
+  }
+
+  async markRosterSeen(keys: readonly string[]): Promise<void> {
+    await this.ctx.vault.write([[seenKey(this.summary.id), [...keys]]]);
+  }
+}
