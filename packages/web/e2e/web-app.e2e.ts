@@ -398,6 +398,45 @@ describe('the web app between two stations', () => {
     await pageM.locator('.composer [data-draft="saved"]').waitFor();
   });
 
+  it('lets two tabs of one browser share the device without ever reusing a key', async () => {
+    const tab2 = await ctxW.newPage();
+    try {
+      tab2.setDefaultTimeout(20_000);
+      await tab2.goto(`${wa.url}/lines/${LINE}`);
+      await tab2.locator('.connection[data-status="open"]').waitFor();
+      await waitMember(tab2);
+      const burst = ['Tab one, first', 'Tab two, first', 'Tab one, second', 'Tab two, second'];
+      await Promise.all([send(pageW, burst[0] as string), send(tab2, burst[1] as string)]);
+      await Promise.all([send(pageW, burst[2] as string), send(tab2, burst[3] as string)]);
+      for (const t of burst) await waitState(pageM, t, 'received');
+      for (const t of burst) await waitState(tab2, t, 'delivered');
+      assertOnce(await texts(pageM), burst, 'moscow page');
+      assert.equal(await pageM.locator('li.message[data-body="refused"]').count(), 0, 'moscow read every one');
+    } finally {
+      await tab2.close();
+    }
+  });
+
+  it('shows a message replayed by a station as refused, with the reason, never as text', async () => {
+    const { items } = await call<{ items: { kind: string; dir: string; payload: string; pos: number }[] }>(
+      mo,
+      moToken,
+      `/api/v1/lines/${LINE}/items?limit=1000`,
+    );
+    const original = items.filter((i) => i.kind === 'mls' && i.dir === 'out').pop();
+    assert.ok(original, 'moscow has sent messages');
+    const res = await fetch(`${mo.url}/api/v1/lines/${LINE}/items`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${moToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'mls', payload: original.payload, clientId: 'replayed-0001' }),
+    });
+    assert.equal(res.status, 200);
+    const refused = pageW.locator('li.message[data-body="refused"]').last();
+    await refused.waitFor({ timeout: 30_000 });
+    assert.match((await refused.locator('.message-note').getAttribute('data-code')) ?? '', /^(REPLAYED_MESSAGE|DECRYPT_FAILED)$/);
+    assert.match((await refused.textContent()) ?? '', /cannot read this message/);
+  });
+
   it('counts unread messages on the dashboard until the line is read', async () => {
     await pageW.getByRole('link', { name: 'Lines' }).click();
     await pageW.getByRole('heading', { name: 'Your lines' }).waitFor();

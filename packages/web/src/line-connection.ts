@@ -1,6 +1,6 @@
 import type { Item, Health, ServerFrame } from '@parley/protocol';
 import { E2eeError } from '@parley/e2ee';
-import type { LineEngine, Membership } from './e2ee/line-engine.js';
+import { type LineEngine, LineKeyError, type Membership } from './e2ee/line-engine.js';
 import type { OfflineQueue } from './offline-queue.js';
 import type { TimelineEvent } from './timeline.js';
 
@@ -267,11 +267,13 @@ export class LineConnection {
         try {
           records = await this.engine.ingest(batch);
         } catch (e) {
-          // Nothing was kept: reconnect, and the stream resends from the engine's cursor.
+          // Nothing was kept: reconnect, and the stream resends from the engine's cursor; but
+          // keys that changed will not change back: stop and say so.
           this.incoming = [];
           this.on.failure(`This device could not process the line’s messages: ${(e as Error).message}`);
           this.drop();
-          this.scheduleReconnect();
+          if (e instanceof LineKeyError) this.on.status('refused', 'the line’s station keys changed');
+          else this.scheduleReconnect();
           return;
         }
         this.on.failure(null);

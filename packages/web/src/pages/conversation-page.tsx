@@ -255,7 +255,7 @@ function recordView(r: LineRecord): {
           ? { kind: 'warning', text: b.warning, code: 'SENDER_MISMATCH' }
           : {
               kind: 'verified',
-              text: b.own ? 'Encrypted by this device' : 'Verified: signed by this device of the sender, vouched for by its station',
+              text: b.own ? 'Encrypted by this device' : 'Verified sender device (vouched for by its station)',
             },
       };
     case 'archived':
