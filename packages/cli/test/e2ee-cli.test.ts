@@ -118,10 +118,11 @@ describe('the CLI as an end-to-end encrypted device', () => {
     assert.match(wa1.out, /end-to-end keys ([0-9a-f]{4} ){9}[0-9a-f]{4}; 5 key packages ready/);
     wa2 = await login(wa, 'chief');
     mo1 = await login(mo, 'chief');
-    for (const p of [wa1, wa2, mo1]) await joined(p.dir);
+    for (const p of [wa1, wa2]) await joined(p.dir);
 
     await cliOk(['send', '--profile', wa1.dir, '--line', LINE, 'ORCHID-TANGO from washington, device one']);
-    await cliOk(['send', '--profile', mo1.dir, '--line', LINE, '--lang', 'ru', 'ВОЛГА-КРЕМЕНЬ из москвы']);
+    // Straight after login: --wait gives the hub time to add the device.
+    await cliOk(['send', '--profile', mo1.dir, '--line', LINE, '--wait', '30', '--lang', 'ru', 'ВОЛГА-КРЕМЕНЬ из москвы']);
     await cliOk(['send', '--profile', wa2.dir, '--line', LINE, 'SAPPHIRE-LEDGER from washington, device two']);
     sent.push('ORCHID-TANGO from washington, device one', 'ВОЛГА-КРЕМЕНЬ из москвы', 'SAPPHIRE-LEDGER from washington, device two');
 

@@ -1,5 +1,5 @@
 import { signatureKeyFingerprint } from '@parley/e2ee';
-import { type LineSummary, ParleyError, type SessionResponse } from '@parley/protocol';
+import { type LineSummary, ParleyError, type SendResponse, type SessionResponse } from '@parley/protocol';
 import type { Command } from 'commander';
 import WebSocket from 'ws';
 import { apiCall } from '../api-client.js';
@@ -125,26 +125,36 @@ export function registerClientCommands(program: Command): void {
     .requiredOption('--profile <dir>', 'profile directory')
     .requiredOption('--line <name>', 'line name')
     .option('--lang <tag>', 'the language of the message (BCP 47, e.g. en, ru)')
+    .option('--wait <seconds>', 'if the hub has not added this device to the line\u2019s group yet, wait up to this long', '0')
     .option('--json', 'print the stored item as JSON')
     .argument('<text>', 'message text')
-    .action(async (text: string, o: { profile: string; line: string; lang?: string; json?: boolean }) => {
+    .action(async (text: string, o: { profile: string; line: string; lang?: string; wait: string; json?: boolean }) => {
       const p = loadProfile(o.profile);
       if (text.length === 0) throw new ParleyError('VALIDATION_FAILED', 'the message is empty');
       if (o.lang !== undefined && !validLang(o.lang)) throw new ParleyError('VALIDATION_FAILED', `--lang ${o.lang} is not a language tag`);
-      const res = await withLine(o.profile, p, o.line, async (s) => {
-        await syncLine(s);
-        requireMember(s);
-        if (selfUpdateDue(s)) {
-          try {
-            await selfUpdateWithRetry(s);
-          } catch (e) {
-            // The message matters more than the key refresh: send it, try the refresh next time.
-            const why = e instanceof ParleyError ? e.toLine() : (e as Error).message;
-            process.stderr.write(`parley: could not refresh this device's keys (${why}); sending anyway\n`);
+      const wait = Number(o.wait);
+      if (!Number.isFinite(wait) || wait < 0) throw new ParleyError('VALIDATION_FAILED', '--wait must be a number of seconds');
+      const deadline = Date.now() + wait * 1000;
+      let res: SendResponse | undefined;
+      for (;;) {
+        res = await withLine(o.profile, p, o.line, async (s) => {
+          await syncLine(s);
+          if (!s.state.group && Date.now() < deadline) return undefined; // not added yet: wait outside the lock
+          requireMember(s);
+          if (selfUpdateDue(s)) {
+            try {
+              await selfUpdateWithRetry(s);
+            } catch (e) {
+              // The message matters more than the key refresh: send it, try the refresh next time.
+              const why = e instanceof ParleyError ? e.toLine() : (e as Error).message;
+              process.stderr.write(`parley: could not refresh this device's keys (${why}); sending anyway\n`);
+            }
           }
-        }
-        return sendText(s, text, o.lang);
-      });
+          return sendText(s, text, o.lang);
+        });
+        if (res) break;
+        await sleep(300);
+      }
       if (o.json) return printJson(res.item);
       process.stdout.write(`Accepted #${res.item.pos} (seq ${res.item.seq}) on ${o.line}.\n`);
     });
