@@ -1,5 +1,5 @@
 import type { Health, HistoryResponse, LineSummary } from '@parley/protocol';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { api, describeError, isUnauthenticated } from './api.js';
 import type { LineEngine, Membership } from './e2ee/line-engine.js';
 import { type ConnectionStatus, LineConnection } from './line-connection.js';
@@ -64,17 +64,25 @@ export function useConversation(line: string): ConversationState {
     };
   }, [line, sessionEnded]);
 
-  // The engine: opened once the device is set up and the line's keys are known.
+  // The engine: opened once the device is set up and the line's keys are known; again after the
+  // officer retried a failed device setup.
   const lineId = summary?.id;
+  const deviceState = useSyncExternalStore(
+    (fn) => e2ee.subscribe(fn),
+    () => e2ee.status.state,
+  );
+  const opened = useRef<LineEngine | null>(null);
   // biome-ignore lint/correctness/useExhaustiveDependencies: opened once per line id; later summaries go to updateSummary
   useEffect(() => {
-    if (!summary) return;
+    if (!summary || deviceState === 'failed') return;
+    if (opened.current && opened.current.lineId === summary.id) return;
     let alive = true;
     setEngine(null);
     setMembership('setting-up');
     e2ee.engine(line, summary).then(
       (e) => {
         if (!alive) return;
+        opened.current = e;
         setE2eeError(null);
         setEngine(e);
       },
@@ -87,7 +95,7 @@ export function useConversation(line: string): ConversationState {
     return () => {
       alive = false;
     };
-  }, [line, lineId, e2ee, sessionEnded]);
+  }, [line, lineId, e2ee, sessionEnded, deviceState]);
 
   useEffect(() => {
     if (engine && summary) engine.updateSummary(summary).catch((e: unknown) => setE2eeError(describeError(e)));

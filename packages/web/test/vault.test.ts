@@ -42,6 +42,9 @@ describe('vault', () => {
     assert.deepEqual(await raw.scopes(''), ['b']);
     assert.deepEqual([...raw.entries.keys()], ['b/x/1']);
     assert.equal(await b.get('x/1'), 'other');
+    // A late writer cannot bring a destroyed scope back.
+    await assert.rejects(a.write([['x/3', 'late']]), /deleted/);
+    assert.deepEqual(await raw.scopes(''), ['b']);
   });
 
   it('writes all or nothing: a failed write keeps the old values', async () => {

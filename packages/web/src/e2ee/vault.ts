@@ -61,6 +61,7 @@ export class VaultError extends Error {
 /** One scope's sealed key-value store. Names are plain strings; values are JSON (with bytes). */
 export class Vault {
   private keyPromise: Promise<CryptoKey> | null = null;
+  private destroyed = false;
 
   constructor(
     private readonly raw: RawStore,
@@ -69,6 +70,8 @@ export class Vault {
 
   /** The scope's wrapping key, fetched (or made) on first use. */
   private key(): Promise<CryptoKey> {
+    // A destroyed scope stays destroyed: late writers (a stream still closing) must not revive it.
+    if (this.destroyed) return Promise.reject(new VaultError('this storage scope was deleted (logged out)'));
     this.keyPromise ??= this.raw.wrappingKey(this.scope, makeWrappingKey).then((k) => {
       if (k.extractable) throw new VaultError('the wrapping key must not be extractable');
       return k;
@@ -140,6 +143,7 @@ export class Vault {
 
   /** Forget everything in this scope, the wrapping key first. */
   async destroy(): Promise<void> {
+    this.destroyed = true;
     this.keyPromise = null;
     await this.raw.dropKey(this.scope);
     await this.raw.deletePrefix(`${this.scope}/`);
