@@ -52,6 +52,12 @@ export interface StreamCheckInput {
   receiverTimeline: TimelineItem[];
   /** The sending station's timeline of the line, to compare the two ends of the stream. */
   senderTimeline?: TimelineItem[];
+  /**
+   * Handles that put items on the stream without being one of `senders` (a station's own
+   * recorder device, say). Their items must still take their place in the gap-free stream,
+   * once each, but are not matched against a send log.
+   */
+  otherSenders?: string[];
 }
 
 export interface StreamCheckReport {
@@ -60,8 +66,11 @@ export interface StreamCheckReport {
   stats: {
     sent: number;
     acknowledged: number;
+    /** Incoming items from the known senders. */
     received: number;
     unacknowledgedDelivered: number;
+    /** Incoming items from `otherSenders`. */
+    others: number;
   };
 }
 
@@ -102,7 +111,9 @@ export function checkStream(input: StreamCheckInput): StreamCheckReport {
     });
   }
   const received = new Map<string, TimelineItem>();
+  const others = new Set(input.otherSenders ?? []);
   let unacknowledgedDelivered = 0;
+  let otherCount = 0;
   for (const t of incoming) {
     const k = key(t.sender.handle, t.clientId);
     const prior = received.get(k);
@@ -111,6 +122,10 @@ export function checkStream(input: StreamCheckInput): StreamCheckReport {
       continue;
     }
     received.set(k, t);
+    if (others.has(t.sender.handle)) {
+      otherCount++;
+      continue;
+    }
     const origin = sent.get(k);
     if (!origin) {
       problem(`item ${t.sender.handle}/${t.clientId} at sequence ${t.seq} was never sent by any client`);
@@ -170,7 +185,7 @@ export function checkStream(input: StreamCheckInput): StreamCheckReport {
   return {
     ok: problems.length === 0,
     problems,
-    stats: { sent: sentCount, acknowledged, received: incoming.length, unacknowledgedDelivered },
+    stats: { sent: sentCount, acknowledged, received: incoming.length - otherCount, unacknowledgedDelivered, others: otherCount },
   };
 }
 

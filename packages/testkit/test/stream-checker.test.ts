@@ -56,7 +56,38 @@ describe('stream checker', () => {
     acknowledge(senders, tl);
     const r = checkStream({ senders, receiverTimeline: tl });
     assert.deepEqual(r.problems, []);
-    assert.deepEqual(r.stats, { sent: 35, acknowledged: 35, received: 35, unacknowledgedDelivered: 0 });
+    assert.deepEqual(r.stats, { sent: 35, acknowledged: 35, received: 35, unacknowledgedDelivered: 0, others: 0 });
+  });
+
+  it('takes items from a known other sender (a recorder device) in their place in the stream, once each', () => {
+    const senders = [sender('alice', 4)];
+    const tl = timeline(senders, interleaved(4, 0));
+    acknowledge(senders, tl);
+    // The recorder's item sits at sequence 3; the stream is renumbered around it.
+    const withRecorder: TimelineItem[] = [];
+    let seq = 0;
+    tl.forEach((t, i) => {
+      if (i === 2)
+        withRecorder.push({ pos: 0, dir: 'in', seq: ++seq, payload: 'mls', clientId: 'commit-e1', sender: { handle: 'recorder' } });
+      withRecorder.push({ ...t, seq: ++seq });
+    });
+    withRecorder.forEach((t, i) => {
+      t.pos = i + 1;
+    });
+    for (const s of senders)
+      for (const it of s.items) it.acceptedSeq = (withRecorder.find((t) => t.clientId === it.clientId) as TimelineItem).seq;
+    const r = checkStream({ senders, receiverTimeline: withRecorder, otherSenders: ['recorder'] });
+    assert.deepEqual(r.problems, []);
+    assert.equal(r.stats.others, 1);
+    assert.equal(r.stats.received, 4);
+    // Unless allowed, an item nobody sent is reported, and a repeated one always is.
+    assert.ok(checkStream({ senders, receiverTimeline: withRecorder }).problems.some((p) => /never sent by any client/.test(p)));
+    const twice = [...withRecorder, { ...(withRecorder[2] as TimelineItem), pos: 99, seq: 6 }];
+    assert.ok(
+      checkStream({ senders, receiverTimeline: twice, otherSenders: ['recorder'] }).problems.some((p) =>
+        /recorder\/commit-e1 delivered twice/.test(p),
+      ),
+    );
   });
 
   it('accepts items the sender never saw acknowledged, once', () => {
