@@ -308,6 +308,12 @@ describe('the web app between two stations', () => {
     await send(pageM, 'Agreed. 14:00Z. ORCHID-TANGO-5521');
     await waitState(pageM, 'Agreed. 14:00Z. ORCHID-TANGO-5521', 'delivered');
     await waitState(pageW, 'Agreed. 14:00Z. ORCHID-TANGO-5521', 'received');
+    // Each message keeps its language.
+    await pageM.getByLabel('Language').selectOption('ru');
+    await send(pageM, 'Подтверждаю. ВОЛГА-КРЕМЕНЬ-9034');
+    await waitState(pageW, 'Подтверждаю. ВОЛГА-КРЕМЕНЬ-9034', 'received');
+    assert.equal(await message(pageW, 'Подтверждаю. ВОЛГА-КРЕМЕНЬ-9034').locator('.message-text').getAttribute('lang'), 'ru');
+    await pageM.getByLabel('Language').selectOption('');
     // What the stations carried: MLS ciphertext, never the text.
     const items = await stationItems(mo, moToken);
     assert.ok(items.some((i) => i.kind === 'mls'));

@@ -386,8 +386,21 @@ function DeliveryBadge({ state, ourName, peerName }: { state: DeliveryState; our
   );
 }
 
+/** Languages offered for a message's tag; the app keeps the officer's last choice per line. */
+const LANGUAGES: [string, string][] = [
+  ['', 'not stated'],
+  ['en', 'English'],
+  ['ru', 'Русский'],
+  ['zh', '中文'],
+  ['fr', 'Français'],
+  ['ar', 'العربية'],
+  ['es', 'Español'],
+];
+
 function Composer({ line, peerName }: { line: string; peerName: string }) {
-  const { queue, drafts } = useSession();
+  const { queue, drafts, store, scope } = useSession();
+  const langKey = `${scope}:lang:${line}`;
+  const [lang, setLang] = useState(() => store.getItem(langKey) ?? '');
   const [text, setText] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [draft, setDraft] = useState<'loading' | 'saving' | 'saved' | 'unsaved'>('loading');
@@ -431,7 +444,7 @@ function Composer({ line, peerName }: { line: string; peerName: string }) {
     }
     setSaving(true);
     try {
-      await queue.add(line, text);
+      await queue.add(line, text, lang ? { lang } : {});
     } catch {
       setError(
         'This browser refused to store the message, so it was not sent. It is still in the box; free some browser storage and try again.',
@@ -466,9 +479,32 @@ function Composer({ line, peerName }: { line: string; peerName: string }) {
           Send
         </button>
       </div>
-      <span id={`${id}-help`} className="field-help" data-draft={draft}>
-        Enter sends; Shift+Enter starts a new line.{draft === 'unsaved' ? ' This browser refused to keep the draft.' : ''}
-      </span>
+      <div className="composer-foot">
+        <span id={`${id}-help`} className="field-help" data-draft={draft}>
+          Enter sends; Shift+Enter starts a new line.{draft === 'unsaved' ? ' This browser refused to keep the draft.' : ''}
+        </span>
+        <label className="composer-lang">
+          Language{' '}
+          <select
+            value={lang}
+            onChange={(e) => {
+              setLang(e.target.value);
+              try {
+                store.setItem(langKey, e.target.value);
+              } catch {
+                // not remembered; still used for this message
+              }
+            }}
+          >
+            {LANGUAGES.map(([tag, name]) => (
+              <option key={tag} value={tag}>
+                {name}
+                {tag ? ` (${tag})` : ''}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
       {error && <ErrorAlert>{error}</ErrorAlert>}
     </form>
   );
