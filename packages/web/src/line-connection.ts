@@ -1,6 +1,5 @@
 import type { Item, Health, ServerFrame } from '@parley/protocol';
-import { E2eeError } from '@parley/e2ee';
-import { type LineEngine, LineKeyError, type Membership } from './e2ee/line-engine.js';
+import type { LineEngine, Membership } from './e2ee/line-engine.js';
 import type { OfflineQueue } from './offline-queue.js';
 import type { TimelineEvent } from './timeline.js';
 
@@ -105,7 +104,7 @@ export class LineConnection {
           try {
             sealed = await this.engine.seal(p);
           } catch (e) {
-            const code = e instanceof E2eeError ? e.code : 'ENCRYPTION_FAILED';
+            const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : 'ENCRYPTION_FAILED';
             await this.queue.markFailed(p.clientId, { code, message: `this device could not encrypt it: ${(e as Error).message}` });
             continue;
           }
@@ -115,7 +114,7 @@ export class LineConnection {
           if (this.socket !== ws || ws.readyState !== WebSocket.OPEN) return;
           ws.send(JSON.stringify({ type: 'send', kind: 'mls', payload: sealed.payload, clientId: p.clientId }));
           this.sent.add(p.clientId);
-          this.on.inFlight(new Set(this.sent));
+          this.reportInFlight();
         }
       } while (this.flushAgain);
     } finally {
@@ -225,7 +224,7 @@ export class LineConnection {
         // The item itself comes through the stream in timeline order; the queue entry goes then.
         if (this.sent.delete(frame.clientId)) {
           this.accepted.add(frame.clientId);
-          this.on.inFlight(new Set(this.sent));
+          this.reportInFlight();
         }
         break;
       case 'delivered':
@@ -272,7 +271,8 @@ export class LineConnection {
           this.incoming = [];
           this.on.failure(`This device could not process the line’s messages: ${(e as Error).message}`);
           this.drop();
-          if (e instanceof LineKeyError) this.on.status('refused', 'the line’s station keys changed');
+          // (by name: the engine's module is loaded lazily, after login)
+          if ((e as Error).name === 'LineKeyError') this.on.status('refused', 'the line’s station keys changed');
           else this.scheduleReconnect();
           return;
         }
@@ -292,15 +292,20 @@ export class LineConnection {
     }
   }
 
+  /** Sent on this socket and not yet back as items: shown as "Sending…". */
+  private reportInFlight(): void {
+    this.on.inFlight(new Set([...this.sent, ...this.accepted]));
+  }
+
   private settle(clientId: string): void {
     let changed = this.sent.delete(clientId);
     changed = this.accepted.delete(clientId) || changed;
-    if (changed) this.on.inFlight(new Set(this.sent));
+    if (changed) this.reportInFlight();
     void this.queue.remove(clientId);
   }
 
   private refused(clientId: string, error: { code: string; message: string }): void {
-    if (this.sent.delete(clientId)) this.on.inFlight(new Set(this.sent));
+    if (this.sent.delete(clientId)) this.reportInFlight();
     if (RETRIABLE.has(error.code)) {
       clearTimeout(this.retryTimer);
       this.retryTimer = setTimeout(() => void this.flush(), 3000);

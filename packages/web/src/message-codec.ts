@@ -1,4 +1,3 @@
-import { peekMessage } from '@parley/e2ee';
 import type { Item } from '@parley/protocol';
 import { fromBase64url } from '@parley/protocol/bytes';
 
@@ -62,11 +61,24 @@ export function decodeLegacyText(bytes: Uint8Array): string | null {
 export function isConversationItem(item: Pick<Item, 'kind' | 'payload'>): boolean {
   if (item.kind === 'message') return true;
   if (item.kind !== 'mls') return false;
-  const b = fromBase64url(item.payload);
-  if (!b) return false;
-  try {
-    return peekMessage(b).kind === 'application';
-  } catch {
-    return false;
-  }
+  const b = fromBase64url(item.payload.slice(0, 200));
+  return b !== undefined && isApplicationMessage(b);
+}
+
+/**
+ * Whether MLS bytes are a PrivateMessage carrying application data (RFC 9420 §6: version
+ * mls10, wire format mls_private_message, group_id<V>, epoch, content_type application). Read
+ * from the header alone, so the dashboard need not load the MLS library to count messages.
+ */
+export function isApplicationMessage(b: Uint8Array): boolean {
+  if (b.length < 5 || b[0] !== 0 || b[1] !== 1 || b[2] !== 0 || b[3] !== 2) return false;
+  // group_id: a QUIC-style variable-length integer (1, 2 or 4 bytes), then that many bytes.
+  const first = b[4] as number;
+  const prefix = first >> 6;
+  if (prefix === 3) return false;
+  const size = 1 << prefix;
+  let len = first & 0x3f;
+  for (let i = 1; i < size; i++) len = len * 256 + (b[4 + i] ?? 0);
+  const contentType = b[4 + size + len + 8];
+  return contentType === 1;
 }

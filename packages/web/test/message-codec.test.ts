@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { peekMessage } from '@parley/e2ee';
 import { contentBytes, decodeContent, decodeLegacyText, encodeContent, isConversationItem, validLang } from '../src/message-codec.js';
+import { FakeLine } from './e2ee-fixtures.js';
 
 describe('message content', () => {
   it('is UTF-8 JSON {text, lang?}, as the CLI writes it', () => {
@@ -44,5 +46,30 @@ describe('message content', () => {
     assert.equal(isConversationItem({ kind: 'welcome', payload: 'aGk' }), false);
     assert.equal(isConversationItem({ kind: 'mls', payload: '!!' }), false);
     assert.equal(isConversationItem({ kind: 'mls', payload: 'aGk' }), false);
+  });
+
+  it('tells application messages from the group’s plumbing by the MLS header alone, as peekMessage does', async () => {
+    const line = await FakeLine.create();
+    const app = await line.borisSays('hello', { push: false });
+    const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64url');
+    const cases = [...line.items.map((i) => ({ kind: i.kind, payload: i.payload })), { kind: 'mls' as const, payload: b64(app) }];
+    assert.equal(cases.length, 3);
+    for (const c of cases) {
+      const peeked = peekMessage(Buffer.from(c.payload, 'base64url'));
+      assert.equal(isConversationItem(c), c.kind === 'mls' && peeked.kind === 'application', `${c.kind} ${peeked.kind}`);
+    }
+    assert.equal(isConversationItem({ kind: 'mls', payload: b64(app) }), true);
+    // A long group id (two-byte length) still parses.
+    const long = new Uint8Array([0, 1, 0, 2, 0x40, 70, ...new Uint8Array(70), ...new Uint8Array(8), 1]);
+    assert.equal(isConversationItem({ kind: 'mls', payload: b64(long) }), true);
+  });
+
+  it('refuses a message too large for the station before it is queued', async () => {
+    const { encrypt } = await import('@parley/e2ee');
+    const line = await FakeLine.create();
+    const text = 'я'.repeat((63 * 1024 - 20) / 2);
+    assert.ok(contentBytes(text) <= 63 * 1024);
+    const out = await encrypt(line.borisState, encodeContent(text));
+    assert.ok(out.message.length <= 64 * 1024, `an MLS message of ${out.message.length} bytes fits the station's 64 KiB`);
   });
 });

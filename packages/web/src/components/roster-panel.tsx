@@ -1,8 +1,8 @@
 import type { LineSummary, RosterResponse, Seat } from '@parley/protocol';
 import { useEffect, useRef, useState } from 'react';
 import { api, describeError } from '../api.js';
-import { type LineEngine, RECORDER_HANDLE, type RosterDevice } from '../e2ee/line-engine.js';
-import { compareRosters, type RosterComparison, type RosterRow, seenKeys } from '../e2ee/roster-view.js';
+import type { LineEngine, RosterDevice } from '../e2ee/line-engine.js';
+import { compareRosters, RECORDER_HANDLE, type RosterComparison, type RosterRow, seenKeys } from '../e2ee/roster-view.js';
 import { useSession } from '../session.js';
 import { ROLE_LABEL } from './roles.js';
 

@@ -17,6 +17,7 @@ import { fromBase64url, toBase64url } from '@parley/protocol/bytes';
 import { ParleyError } from '@parley/protocol/errors';
 import { decodeContent, decodeLegacyText, encodeContent } from '../message-codec.js';
 import { type DeviceContext, dropKeyPackages, keyFingerprint, keyPackageSecrets, topUpKeyPackages } from './device.js';
+import { RECORDER_HANDLE } from './roster-view.js';
 import { withLock } from './vault.js';
 
 // One line as this device sees it: the timeline processed strictly in position order, each item
@@ -26,8 +27,6 @@ import { withLock } from './vault.js';
 // vault and writing it back in one transaction with the records it produced, so several tabs of
 // one browser take turns and never use one ratchet generation twice.
 
-/** The reserved handle of each station's recorder device. */
-export const RECORDER_HANDLE = 'recorder';
 /** Keys of this many past epochs are kept for messages that arrive after a commit. */
 export const PAST_EPOCHS = 8;
 const MAX_DEFERRED = 500;
@@ -132,8 +131,13 @@ export interface LineMeta {
 
 export type Membership = 'waiting' | 'member' | 'removed';
 
+/** The line's station keys are not the ones this device trusts: the line stops, with this said. */
 export class LineKeyError extends Error {
   override readonly name = 'LineKeyError';
+}
+
+export function isLineKeyError(e: unknown): boolean {
+  return e instanceof Error && e.name === 'LineKeyError';
 }
 
 const recKey = (lineId: string, pos: number) => `line/${lineId}/rec/${String(pos).padStart(16, '0')}`;

@@ -1,5 +1,8 @@
 import type { RosterDevice } from './line-engine.js';
 
+/** The reserved handle of each station's recorder device. */
+export const RECORDER_HANDLE = 'recorder';
+
 // Who can read a line: the devices in its MLS group, as the station's recorder sees them
 // (GET /api/v1/lines/:line/roster) and as this device sees them (its own group state). The two
 // are compared device by device; any difference at the same epoch is flagged, because the station

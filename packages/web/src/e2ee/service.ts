@@ -1,7 +1,11 @@
 import type { LineSummary } from '@parley/protocol';
-import { type DeviceContext, type SessionIdentity, type StationCall, setUpDevice, topUpKeyPackages } from './device.js';
-import { LineEngine } from './line-engine.js';
+import type { DeviceContext, SessionIdentity, StationCall } from './device.js';
+import type { LineEngine } from './line-engine.js';
 import { type RawStore, Vault } from './vault.js';
+
+// MLS (ts-mls, X-Wing, …) is most of the app's code: it is loaded once someone has logged in,
+// so the login page does not wait for it.
+const mls = () => Promise.all([import('./device.js'), import('./line-engine.js')]);
 
 export type DeviceStatus = { state: 'setting-up' } | { state: 'ready' } | { state: 'failed'; message: string };
 
@@ -45,6 +49,7 @@ export class E2eeService {
     if (!this.device) {
       this.set({ state: 'setting-up' });
       const p = (async () => {
+        const [{ setUpDevice, topUpKeyPackages }] = await mls();
         const ctx = await setUpDevice(this.vault, this.who, this.call, `parley:${this.vault.scope}`);
         await topUpKeyPackages(ctx);
         void this.forgetOldDevices();
@@ -73,6 +78,7 @@ export class E2eeService {
         return e;
       }
     }
+    const [, { LineEngine }] = await mls();
     const p = LineEngine.open(ctx, summary);
     this.engines.set(line, p);
     p.catch(() => {
