@@ -16,8 +16,9 @@
  *   node packages/station/dist/bench/line-bench.js --cpu-prof DIR   # profile both stations
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { closeSync, fdatasyncSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import type { Item } from '@parley/protocol';
 import { linkStations, StationProcess } from '@parley/testkit';
 import { LineClient } from '../test/support/line-client.js';
@@ -61,11 +62,35 @@ function cpuNow(pids: (number | undefined)[]): number[] {
   return [...pids.map(cpuMsOf), (self.user + self.system) / 1000];
 }
 
+/** fdatasync latency of the temp filesystem (where the stations keep their databases) right now. */
+function fsyncProbe(n = 200): { p50Ms: number; p99Ms: number } {
+  const file = join(tmpdir(), `parley-fsync-probe-${process.pid}`);
+  const fd = openSync(file, 'w');
+  const lat: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const t = process.hrtime.bigint();
+      writeSync(fd, Buffer.alloc(4096, i));
+      fdatasyncSync(fd);
+      lat.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+  } finally {
+    closeSync(fd);
+    rmSync(file, { force: true });
+  }
+  lat.sort((a, b) => a - b);
+  return { p50Ms: Number(percentile(lat, 50).toFixed(3)), p99Ms: Number(percentile(lat, 99).toFixed(3)) };
+}
+
 function payload(): string {
   return randomBytes(PAYLOAD_BYTES).toString('base64url');
 }
 
 async function main(): Promise<void> {
+  const conditions: Record<string, unknown> = {
+    loadavgAtStart: loadavg().map((x) => Number(x.toFixed(2))),
+    fdatasyncAtStart: fsyncProbe(),
+  };
   const nodeArgs = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
   const washington = await StationProcess.create({ name: 'washington', heartbeatMs: 1000 });
   const moscow = await StationProcess.create({ name: 'moscow', heartbeatMs: 1000 });
@@ -172,13 +197,14 @@ async function main(): Promise<void> {
     await moscow.stop();
   }
 
+  conditions.loadavgAtEnd = loadavg().map((x) => Number(x.toFixed(2)));
   const machine = {
     cpus: cpus().length,
     cpu: cpus()[0]?.model ?? 'unknown',
     memGiB: Math.round(totalmem() / 2 ** 30),
     node: process.version,
   };
-  const out = { bench: 'line', payloadBytes: PAYLOAD_BYTES, machine, ...results };
+  const out = { bench: 'line', payloadBytes: PAYLOAD_BYTES, machine, conditions, ...results };
   const lat = results.latency as Record<string, number> | undefined;
   const tp = results.throughput as Record<string, number> | undefined;
   const rows: [string, string][] = [];
@@ -202,6 +228,10 @@ async function main(): Promise<void> {
   const w = Math.max(...rows.map((r) => r[0].length));
   process.stdout.write(`\nParley line benchmark — ${machine.cpus} × ${machine.cpu}, node ${machine.node}, payload ${PAYLOAD_BYTES} B\n`);
   for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(w)}  ${v}\n`);
+  const fs0 = conditions.fdatasyncAtStart as { p50Ms: number; p99Ms: number };
+  process.stdout.write(
+    `  (load average ${(conditions.loadavgAtStart as number[])[0]} → ${(conditions.loadavgAtEnd as number[])[0]}; fdatasync p50 ${fs0.p50Ms} ms, p99 ${fs0.p99Ms} ms before the run)\n`,
+  );
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 

@@ -2,6 +2,7 @@ import type { ItemKind } from '@parley/protocol';
 import { AckResponse, type FedItem, Heartbeat, type Health } from '@parley/protocol';
 import type { Logger } from 'pino';
 import type { Db } from '../db/open.js';
+import { prepared } from '../db/prepared.js';
 import type { ItemsTable } from '../db/schema.js';
 import { Endpoints } from '../federation/endpoints.js';
 import { fedPost, PeerRefusal } from '../federation/fed-client.js';
@@ -288,15 +289,16 @@ export class LineRuntime {
     const { db, heartbeatMs } = this.deps;
     const line = await lineById(db, this.lineId);
     if (!line) return 'down';
-    const oldest = await db
-      .selectFrom('items')
-      .select('stored_at')
-      .where('line_id', '=', this.lineId)
-      .where('dir', '=', 'out')
-      .where('seq', '>', Math.max(num(line.out_acked), this.acked))
-      .orderBy('seq')
-      .limit(1)
-      .executeTakeFirst();
+    const oldest = await prepared<{ lineId: string; after: number }, { stored_at: number }>(db, 'items.oldestUnacked', (db, p) =>
+      db
+        .selectFrom('items')
+        .select('stored_at')
+        .where('line_id', '=', p('lineId'))
+        .where('dir', '=', 'out')
+        .where('seq', '>', p('after'))
+        .orderBy('seq')
+        .limit(1),
+    ).first(db, { lineId: this.lineId, after: Math.max(num(line.out_acked), this.acked) });
     const backlogIn = num(line.peer_sent_seq) - num(line.in_seq);
     if (backlogIn > 0) this.inBacklogSince ??= now;
     else this.inBacklogSince = null;

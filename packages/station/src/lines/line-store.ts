@@ -21,7 +21,13 @@ export async function lineByName(db: Db, name: string): Promise<LineRow> {
 }
 
 export async function lineById(db: Db, id: string): Promise<LineRow | undefined> {
-  return db.selectFrom('lines').selectAll().where('id', '=', id).executeTakeFirst();
+  // On every federation request and heartbeat: prepared once.
+  return prepared<{ id: string }, LineRow>(db, 'lines.byId', (db, p) => db.selectFrom('lines').selectAll().where('id', '=', p('id'))).first(
+    db,
+    {
+      id,
+    },
+  );
 }
 
 export async function allLines(db: Db): Promise<LineRow[]> {
