@@ -110,7 +110,7 @@ export class LineRuntime {
 
   private keep(rows: ItemsTable[]): void {
     const first = rows[0];
-    if (!first || first.dir !== 'out') return;
+    if (first?.dir !== 'out') return;
     const last = this.ready[this.ready.length - 1];
     if (this.ready.length - this.readyHead >= 4 * BATCH || (last && num(first.seq) !== num(last.seq) + 1)) {
       // Too far behind, or not contiguous: what is dropped here is read from the database.
