@@ -17,11 +17,16 @@ case "$cmd" in
     if [ ! -f "$dir/PG_VERSION" ]; then
       as_pg "$bin/initdb" -D "$dir" -U postgres --auth=trust -E UTF8 >/dev/null
     fi
-    as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=300" start >/dev/null
+    # The server must not inherit our stdout/stderr: a caller capturing them ($(...), a test's
+    # execFileSync) would otherwise wait for the server to exit.
+    if ! as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=300" start </dev/null >"$dir/pg_ctl.out" 2>&1; then
+      cat "$dir/pg_ctl.out" "$dir/server.log" >&2 || true
+      exit 1
+    fi
     echo "postgres://postgres@127.0.0.1:$port/postgres"
     ;;
   stop)
-    as_pg "$bin/pg_ctl" -D "$dir" -m fast stop >/dev/null || true
+    as_pg "$bin/pg_ctl" -D "$dir" -m fast -w stop </dev/null >/dev/null 2>&1 || true
     ;;
   *) echo "unknown command $cmd" >&2; exit 1 ;;
 esac

@@ -16,6 +16,8 @@ export interface StationOptions {
   /** How many URLs (listeners) the station advertises. */
   endpoints?: number;
   heartbeatMs?: number;
+  /** Keep the station in this PostgreSQL database (otherwise PARLEY_TEST_PG, otherwise SQLite). */
+  database?: string;
   /** Override advertised URLs (e.g. a proxy in front of the real port). */
   advertise?: (ports: number[]) => string[];
 }
@@ -56,7 +58,11 @@ export class StationProcess {
     const urls = opts.advertise ? opts.advertise(ports) : listen;
     // With `advertise`, the station listens on its own ports but tells peers other URLs (a proxy).
     const pgAdmin = testPostgresUrl();
-    const database = pgAdmin ? ['--database', await freshPostgresDatabase(pgAdmin, opts.name)] : [];
+    const database = opts.database
+      ? ['--database', opts.database]
+      : pgAdmin
+        ? ['--database', await freshPostgresDatabase(pgAdmin, opts.name)]
+        : [];
     await cliOk([
       'station',
       'init',

@@ -20,6 +20,9 @@ export function toParleyError(err: unknown): ParleyError {
       break;
   }
   if (e instanceof SyntaxError) return new ParleyError('MALFORMED_JSON', 'request body is not valid JSON');
+  if (isDatabaseUnavailable(err)) {
+    return new ParleyError('UNAVAILABLE', 'the station cannot reach its database right now; nothing was stored', 'try again shortly');
+  }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new ParleyError('BAD_REQUEST', e.message ?? 'bad request');
   }
@@ -37,4 +40,19 @@ export function installErrorHandling(app: FastifyInstance): void {
     const pe = new ParleyError('NOT_FOUND', `no such endpoint: ${req.method} ${req.url.split('?')[0]}`);
     void reply.status(404).send(pe.toBody());
   });
+}
+
+// PostgreSQL connection failures (refused, reset, server shutting down: SQLSTATE classes 08
+// and 57P) mean "try again later", not a bug in the request.
+function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const message = typeof e?.message === 'string' ? e.message : '';
+  return (
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET' ||
+    code.startsWith('08') ||
+    code.startsWith('57P') ||
+    /Connection terminated|connection timeout|database system is (shutting down|starting up)/i.test(message)
+  );
 }
