@@ -126,6 +126,9 @@ export class LineRecorder {
   }
 
   private membershipDirty = true;
+  /** Cursor past items that needed nothing, not yet written (see consume). */
+  private lazyCursor = 0;
+  private lastCursorWrite = 0;
   private lastReconcile = 0;
 
   /** A device published key packages or a seat changed: compare membership on the next step. */
@@ -293,8 +296,23 @@ export class LineRecorder {
     const { db, data, log } = this.deps;
     for (;;) {
       const rec = await this.load();
-      const rows = await readItems(db, line.id, num(rec.cursor_pos), 200);
+      const cursor = Math.max(num(rec.cursor_pos), this.lazyCursor);
+      const rows = await readItems(db, line.id, cursor, 200);
       if (rows.length === 0 || this.stopped) return;
+      // Most batches need nothing from the recorder (its own commits, legacy items): skip the
+      // group state entirely and write the cursor now and then, not once per batch. Items it
+      // must act on are processed with the cursor saved in the same write as the new state.
+      const relevant = rows.some(
+        (r) => (r.kind === 'mls' || r.kind === 'welcome') && !(r.dir === 'out' && r.sender_handle === RECORDER_HANDLE),
+      );
+      if (!relevant) {
+        this.lazyCursor = num((rows[rows.length - 1] as (typeof rows)[number]).pos);
+        if (Date.now() - this.lastCursorWrite > 2000) {
+          this.lastCursorWrite = Date.now();
+          await this.save(rec, { cursor_pos: this.lazyCursor });
+        }
+        continue;
+      }
       let state = rec.group_state ? deserializeGroup(unseal(this.deps, line.id, 'group', rec.group_state)) : null;
       let kpSecrets = rec.kp_secrets;
       const policy = await linePolicy(db, data, line);
