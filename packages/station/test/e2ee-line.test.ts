@@ -175,6 +175,20 @@ describe('end-to-end encryption of a line (MLS)', () => {
     assert.ok((boris.group?.epoch ?? 0) >= epochBefore + 5, 'boris processed every commit he missed');
   });
 
+  it('removes a device from the group when its session logs out', async () => {
+    const leaving = new TestDevice(wa.url, await login(wa, 'alice', 'alice-password'), 'alice');
+    await leaving.register(1);
+    await waitFor('the hub to add it', async () => {
+      const r = await rosterOf(wa, alice1.token);
+      return r?.devices.some((d) => d.deviceId === leaving.deviceId) ? true : undefined;
+    });
+    await leaving.call('POST', '/api/v1/logout');
+    await waitFor('the hub to remove it', async () => {
+      const r = await rosterOf(wa, alice1.token);
+      return r && !r.devices.some((d) => d.deviceId === leaving.deviceId) ? true : undefined;
+    });
+  });
+
   it('orders members\u2019 own key updates through the hub, from either side, and refuses stale ones', async () => {
     for (const d of [alice1, boris]) {
       await d.sync(LINE);

@@ -130,3 +130,11 @@ export async function offerKeyPackages(
   }
   return { offers, current: devices.map((d) => d.device_id) };
 }
+
+/** Stop vouching for a device: it leaves every line's group at the hub's next look. */
+export async function revokeDevice(db: Db, deviceId: string): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('key_packages').where('device_id', '=', deviceId).execute();
+    await trx.deleteFrom('mls_devices').where('device_id', '=', deviceId).execute();
+  });
+}

@@ -19,6 +19,7 @@ import type { Socket } from 'node:net';
 import type { ItemsTable } from '../db/schema.js';
 import { itemJson, linesForMember, num, readItems, seatedLine, toItem, type LineRow } from '../lines/line-store.js';
 import type { StationContext } from '../station-context.js';
+import { revokeDevice } from '../e2ee/devices.js';
 import { authenticator, SESSION_COOKIE, who } from './authenticate.js';
 import { toParleyError } from './errors.js';
 
@@ -92,6 +93,9 @@ export async function clientApiPlugin(app: FastifyInstance, opts: { ctx: Station
 
   app.post('/api/v1/logout', authed, async (req, reply) => {
     await endSession(db, who(req).tokenHash);
+    // The device is gone with its session: the station stops vouching for it, and the hub
+    // removes it from every line's group at its next look.
+    await revokeDevice(db, who(req).deviceId);
     void reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return { ok: true };
   });
