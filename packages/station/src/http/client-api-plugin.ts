@@ -117,7 +117,12 @@ export async function clientApiPlugin(app: FastifyInstance, opts: { ctx: Station
     return ctx.lines.summary(line);
   });
 
-  async function send(line: LineRow, auth: AuthContext, body: { kind?: ItemKind; payload: string; clientId?: string }) {
+  async function send(
+    line: LineRow,
+    auth: AuthContext,
+    body: { kind?: ItemKind; payload: string; clientId?: string },
+    chain?: { failed: boolean },
+  ) {
     const res = await ctx.outbox.append({
       lineId: line.id,
       kind: body.kind ?? 'message',
@@ -125,6 +130,7 @@ export async function clientApiPlugin(app: FastifyInstance, opts: { ctx: Station
       senderHandle: auth.member.handle,
       clientId: body.clientId ?? null,
       sentAt: Date.now(),
+      ...(chain ? { chain } : {}),
     });
     if (!res.duplicate) ctx.metrics.itemsAccepted.inc();
     return res;
@@ -174,7 +180,12 @@ function streamLine(
   line: LineRow,
   auth: AuthContext,
   after: number,
-  send: (line: LineRow, auth: AuthContext, body: { payload: string; clientId: string }) => Promise<{ row: ItemsTable; duplicate: boolean }>,
+  send: (
+    line: LineRow,
+    auth: AuthContext,
+    body: { payload: string; clientId: string },
+    chain: { failed: boolean },
+  ) => Promise<{ row: ItemsTable; duplicate: boolean }>,
 ): void {
   const ours = ctx.data.config.name;
   let cursor = after;
@@ -240,6 +251,7 @@ function streamLine(
     }
   });
 
+  const chain = { failed: false };
   socket.on('message', (raw) => {
     let frame: ClientFrame;
     try {
@@ -256,7 +268,7 @@ function streamLine(
       return;
     }
     const clientId = frame.clientId;
-    send(line, auth, frame).then(
+    send(line, auth, frame, chain).then(
       (r) =>
         outRaw(
           `{"type":"accepted","clientId":${JSON.stringify(clientId)},"item":${itemJson(r.row, ours, line.peer_name)},"duplicate":${r.duplicate}}`,
@@ -264,6 +276,9 @@ function streamLine(
       (e) => {
         const pe = toParleyError(e);
         out({ type: 'error', clientId, error: { code: pe.code, message: pe.message } });
+        // The channel's order is broken from here: close it, so the client reconnects and
+        // resends everything unanswered, in order.
+        if (chain.failed) socket.close(1011, 'an item was not stored; resend unanswered items');
       },
     );
   });

@@ -14,6 +14,11 @@ export interface OutgoingInput {
   senderHandle: string;
   clientId: string | null;
   sentAt: number;
+  /**
+   * Items pipelined on one ordered channel (a WebSocket) share this. Once one of them fails,
+   * every later one still queued fails too, so a retry can never land before an earlier item.
+   */
+  chain?: { failed: boolean };
 }
 
 interface Pending {
@@ -55,7 +60,16 @@ export class Outbox {
     this.flushing = true;
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.maxBatch);
+        const taken = this.queue.splice(0, this.maxBatch);
+        const batch = taken.filter((p) => !p.input.chain?.failed);
+        for (const p of taken) {
+          if (p.input.chain?.failed) {
+            p.reject(
+              new ParleyError('UNAVAILABLE', 'an earlier item on this connection was not stored', 'resend from the first unanswered item'),
+            );
+          }
+        }
+        if (batch.length === 0) continue;
         try {
           const results = await this.commit(batch.map((p) => p.input));
           for (const [i, p] of batch.entries()) p.resolve(results[i] as { row: ItemsTable; duplicate: boolean });
@@ -75,6 +89,8 @@ export class Outbox {
             }
           });
         } catch (e) {
+          // Set before any later batch is taken: the flush loop runs one batch at a time.
+          for (const p of batch) if (p.input.chain) p.input.chain.failed = true;
           for (const p of batch)
             p.reject(e instanceof ParleyError ? e : new ParleyError('UNAVAILABLE', 'the station could not store the item', 'try again'));
         }
