@@ -30,6 +30,9 @@ import type { ArchiveKey } from './archive-key.js';
 import { offerKeyPackages } from './devices.js';
 import { groupIdOf, linePolicy } from './line-policy.js';
 
+/** How long new items wait for company before the recorder reads them. */
+const RECORDER_GATHER_MS = 25;
+
 /** Messages up to this many epochs late still decrypt: the other side's items cross the hub's commits in flight. */
 export const PAST_EPOCHS = 8;
 const RECONCILE_EVERY_MS = 3000;
@@ -78,6 +81,7 @@ export class LineRecorder {
 
   stop(): void {
     this.stopped = true;
+    if (this.soon) clearTimeout(this.soon);
   }
 
   /** Run one step at a time per line in this process. */
@@ -89,6 +93,20 @@ export class LineRecorder {
 
   private ticking = false;
   private tickAgain = false;
+  private soon: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * New items on the timeline: the recorder is off the delivery path, so it gathers what a short
+   * while brings into one step instead of running a step (several queries) per commit, which
+   * would sit on the event loop in front of the next item's delivery.
+   */
+  kickSoon(): void {
+    if (this.soon || this.stopped) return;
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      this.kick();
+    }, RECORDER_GATHER_MS);
+  }
 
   /** Coalescing trigger: commit notifications and the periodic scan both call this. */
   kick(): void {

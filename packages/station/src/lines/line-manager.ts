@@ -108,7 +108,7 @@ export class LineManager {
     if (!entry) {
       const recorder = this.makeRecorder(lineId);
       const off = this.deps.hub.on(lineId, (ev) => {
-        if (ev.type === 'items') recorder.kick();
+        if (ev.type === 'items') recorder.kickSoon();
       });
       entry = { recorder, off };
       this.recorders.set(lineId, entry);
