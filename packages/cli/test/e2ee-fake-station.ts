@@ -12,6 +12,7 @@ import {
   type GroupState,
   generateDevice,
   type LinePolicy,
+  linePolicyFrom,
   processMessage,
   removeMembers,
   roster,
@@ -77,17 +78,8 @@ export class FakeLine {
   }
 
   policy(): LinePolicy {
-    return {
-      stationKeys: new Map([
-        [this.hubStation.name, this.hubStation.publicKey],
-        [this.peerStation.name, this.peerStation.publicKey],
-      ]),
-      seats: [
-        ...[this.hubStation, this.peerStation].flatMap((s) => s.seats.map((handle) => ({ station: s.name, handle }))),
-        { station: this.hubStation.name, handle: 'recorder' },
-        { station: this.peerStation.name, handle: 'recorder' },
-      ],
-    };
+    const side = (s: FakeStation) => ({ station: s.name, publicKey: s.publicKey, seats: s.seats.map((handle) => ({ handle })) });
+    return linePolicyFrom({ ours: side(this.hubStation), peer: side(this.peerStation) });
   }
 
   private async bind(st: FakeStation, handle: string, deviceId: string, signatureKey: Uint8Array) {

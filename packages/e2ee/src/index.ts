@@ -19,6 +19,7 @@ export {
   decodeBinding,
 } from './binding.js';
 export type { Seat, LinePolicy } from './policy.js';
+export { RECORDER_HANDLE, type LineSide, type LineSeats, currentSeats, rememberSeats, linePolicyFrom } from './line-policy.js';
 export { type DeviceIdentity, type NewDevice, generateDevice, attachBinding, exportDevice, importDevice } from './device.js';
 export {
   type KeyPackageBundle,

@@ -14,6 +14,7 @@ import {
   generateDevice,
   joinFromWelcome,
   type LinePolicy,
+  linePolicyFrom,
   processMessage,
   removeMembers,
   roster,
@@ -100,18 +101,10 @@ export class FakeLine {
   }
 
   policy(): LinePolicy {
-    return {
-      stationKeys: new Map([
-        [this.ours.name, this.ours.publicKey],
-        [this.peer.name, this.peer.publicKey],
-      ]),
-      seats: [
-        { station: 'washington', handle: 'chief' },
-        { station: 'moscow', handle: 'chief' },
-        { station: 'washington', handle: 'recorder' },
-        { station: 'moscow', handle: 'recorder' },
-      ],
-    };
+    return linePolicyFrom({
+      ours: { station: this.ours.name, publicKey: this.ours.publicKey, seats: [{ handle: 'chief' }] },
+      peer: { station: this.peer.name, publicKey: this.peer.publicKey, seats: [{ handle: 'chief' }] },
+    });
   }
 
   summary(over: Partial<LineSummary> = {}): LineSummary {

@@ -11,9 +11,12 @@ import {
   type GroupState,
   joinFromWelcome,
   type LinePolicy,
+  type LineSeats,
+  linePolicyFrom,
   peekMessage,
   processMessage,
   type RosterEntry,
+  rememberSeats,
   roster,
   updateOwnKeys,
 } from '@parley/e2ee';
@@ -33,8 +36,6 @@ import type {
   TimelineRecord,
 } from './store.js';
 
-/** The reserved handle of each station's recorder device. */
-export const RECORDER_HANDLE = 'recorder';
 /**
  * Keys of this many past epochs are kept for application messages that arrive after a commit
  * (a message in flight from the other station while the hub orders a roster change). More is
@@ -81,22 +82,17 @@ export function describeDevice(d: { handle: string; station: string; deviceId: s
   return `${d.handle}@${d.station} (device ${d.deviceId.slice(0, 8)})`;
 }
 
+/** The line's two stations and their seats, as the policy needs them. */
+function lineSeats(line: E2eeLine): LineSeats {
+  return {
+    ours: { station: line.station.name, publicKey: unb64(line.station.publicKey), seats: line.seats },
+    peer: { station: line.peer.name, publicKey: unb64(line.peer.publicKey), seats: line.peerSeats },
+  };
+}
+
 /** The MLS policy of a line: both stations' keys, every seat ever seen on it, and both recorders. */
 export function linePolicy(line: E2eeLine, knownSeats: readonly SeatRef[]): LinePolicy {
-  const seats = new Map<string, SeatRef>();
-  const add = (station: string, handle: string) => seats.set(`${station}\n${handle}`, { station, handle });
-  for (const s of knownSeats) add(s.station, s.handle);
-  for (const s of line.seats) add(line.station.name, s.handle);
-  for (const s of line.peerSeats) add(line.peer.name, s.handle);
-  add(line.station.name, RECORDER_HANDLE);
-  add(line.peer.name, RECORDER_HANDLE);
-  return {
-    stationKeys: new Map([
-      [line.station.name, unb64(line.station.publicKey)],
-      [line.peer.name, unb64(line.peer.publicKey)],
-    ]),
-    seats: [...seats.values()],
-  };
+  return linePolicyFrom({ ...lineSeats(line), formerSeats: knownSeats });
 }
 
 function freshMeta(line: E2eeLine): LineMeta {
@@ -149,10 +145,7 @@ export async function openLine(ctx: DeviceContext, name: string): Promise<LineSe
       'compare the safety number with the other side before trusting this line again',
     );
   }
-  const known = new Map(state.meta.knownSeats.map((s) => [`${s.station}\n${s.handle}`, s]));
-  for (const s of line.seats) known.set(`${line.station.name}\n${s.handle}`, { station: line.station.name, handle: s.handle });
-  for (const s of line.peerSeats) known.set(`${line.peer.name}\n${s.handle}`, { station: line.peer.name, handle: s.handle });
-  state.meta.knownSeats = [...known.values()];
+  state.meta.knownSeats = rememberSeats(state.meta.knownSeats, lineSeats(line));
   return { ctx, line, state, policy: linePolicy(line, state.meta.knownSeats) };
 }
 

@@ -9,7 +9,11 @@ import {
   generateDevice,
   joinFromWelcome,
   type LinePolicy,
+  type LineSeats,
+  linePolicyFrom,
   processMessage,
+  rememberSeats,
+  type Seat,
 } from '@parley/e2ee';
 import type { Item, LineSummary } from '@parley/protocol';
 
@@ -63,20 +67,19 @@ export class TestDevice {
     });
   }
 
+  /** Every seat this device has seen on the line, kept as real clients keep it. */
+  knownSeats: Seat[] = [];
+
+  /** The line's policy from its summary now, plus every seat seen before (as the CLI and web app build it). */
   async policy(line: string): Promise<LinePolicy> {
     const s = await this.call<LineSummary>('GET', `/api/v1/lines/${line}`);
-    return {
-      stationKeys: new Map([
-        [s.station.name, new Uint8Array(Buffer.from(s.station.publicKey, 'base64url'))],
-        [s.peer.name, new Uint8Array(Buffer.from(s.peer.publicKey, 'base64url'))],
-      ]),
-      seats: [
-        ...s.seats.map((x) => ({ station: s.station.name, handle: x.handle })),
-        ...s.peerSeats.map((x) => ({ station: s.peer.name, handle: x.handle })),
-        { station: s.station.name, handle: 'recorder' },
-        { station: s.peer.name, handle: 'recorder' },
-      ],
+    const key = (b64: string) => new Uint8Array(Buffer.from(b64, 'base64url'));
+    const sides: LineSeats = {
+      ours: { station: s.station.name, publicKey: key(s.station.publicKey), seats: s.seats },
+      peer: { station: s.peer.name, publicKey: key(s.peer.publicKey), seats: s.peerSeats },
     };
+    this.knownSeats = rememberSeats(this.knownSeats, sides);
+    return linePolicyFrom({ ...sides, formerSeats: this.knownSeats });
   }
 
   /** Process every new item of the timeline in order, exactly once. */

@@ -5,10 +5,13 @@ import {
   type GroupState,
   joinFromWelcome,
   type LinePolicy,
+  type LineSeats,
+  linePolicyFrom,
   type MessageInfo,
   peekMessage,
   processMessage,
   type RosterEntry,
+  rememberSeats,
   roster,
   serializeGroup,
 } from '@parley/e2ee';
@@ -17,7 +20,6 @@ import { fromBase64url, toBase64url } from '@parley/protocol/bytes';
 import { ParleyError } from '@parley/protocol/errors';
 import { decodeContent, decodeLegacyText, encodeContent } from '../message-codec.js';
 import { type DeviceContext, dropKeyPackages, keyFingerprint, keyPackageSecrets, topUpKeyPackages } from './device.js';
-import { RECORDER_HANDLE } from './roster-view.js';
 import { withLock } from './vault.js';
 
 // One line as this device sees it: the timeline processed strictly in position order, each item
@@ -166,22 +168,17 @@ function rosterDevice(r: RosterEntry): RosterDevice {
   };
 }
 
+/** The line's two stations and their seats, as the policy needs them. */
+function lineSeats(summary: LineSummary): LineSeats {
+  return {
+    ours: { station: summary.station.name, publicKey: fromBase64url(summary.station.publicKey) ?? new Uint8Array(), seats: summary.seats },
+    peer: { station: summary.peer.name, publicKey: fromBase64url(summary.peer.publicKey) ?? new Uint8Array(), seats: summary.peerSeats },
+  };
+}
+
 /** The MLS policy of a line: both stations' pinned keys, every seat known on it, both recorders. */
 export function linePolicy(summary: LineSummary, knownSeats: readonly SeatRef[]): LinePolicy {
-  const seats = new Map<string, SeatRef>();
-  const add = (station: string, handle: string) => seats.set(`${station}\n${handle}`, { station, handle });
-  for (const s of knownSeats) add(s.station, s.handle);
-  for (const s of summary.seats) add(summary.station.name, s.handle);
-  for (const s of summary.peerSeats) add(summary.peer.name, s.handle);
-  add(summary.station.name, RECORDER_HANDLE);
-  add(summary.peer.name, RECORDER_HANDLE);
-  return {
-    stationKeys: new Map([
-      [summary.station.name, fromBase64url(summary.station.publicKey) ?? new Uint8Array()],
-      [summary.peer.name, fromBase64url(summary.peer.publicKey) ?? new Uint8Array()],
-    ]),
-    seats: [...seats.values()],
-  };
+  return linePolicyFrom({ ...lineSeats(summary), formerSeats: knownSeats });
 }
 
 interface Loaded {
@@ -292,12 +289,7 @@ export class LineEngine {
       group = bytes ? deserializeGroup(bytes) : null;
     }
     // Seats seen now join those seen before.
-    const known = new Map(meta.knownSeats.map((s) => [`${s.station}\n${s.handle}`, s]));
-    for (const s of this.summary.seats)
-      known.set(`${this.summary.station.name}\n${s.handle}`, { station: this.summary.station.name, handle: s.handle });
-    for (const s of this.summary.peerSeats)
-      known.set(`${this.summary.peer.name}\n${s.handle}`, { station: this.summary.peer.name, handle: s.handle });
-    meta.knownSeats = [...known.values()];
+    meta.knownSeats = rememberSeats(meta.knownSeats, lineSeats(this.summary));
     return { meta, group };
   }
 
