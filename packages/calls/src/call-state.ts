@@ -310,6 +310,8 @@ function step(call: Call, event: Exclude<CallEvent, { action: 'request' }>, acto
       if (refusal) return refusal;
       if (!LIVE.includes(call.state)) return invalid(call, 'leave');
       const rest = call.participants.filter((p) => !sameSeat(p, event.by));
+      // The last one out ends the call: nobody would be left who may end it.
+      if (rest.length === 0) return moved(call, 'ended', stamp, { participants: rest }, [notify(call, 'end', toRequester)]);
       return touched(call, event.at, { participants: rest }, [notify(call, 'leave', participants)]);
     }
     default: {

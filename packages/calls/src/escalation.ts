@@ -111,10 +111,12 @@ export function dueActions(calls: CallBook, policy: CallPolicy, now: number): Ca
   const out: CallEvent[] = [];
   for (const call of calls.calls.values()) {
     if (call.state !== 'requested' && call.state !== 'acknowledged') continue;
+    // A clock that stepped back behind the call's last event waits until it catches up:
+    // an event dated earlier would be refused (CALL_BAD_TIME), one dated later than `now`
+    // might be refused by the acceptor as from the future.
+    if (call.lastAt > now) continue;
     const d = callDeadlines(call, policy);
-    // Never stamp before the call's last event: a clock stepping back must not make the
-    // event refused (CALL_BAD_TIME) and the scheduler spin.
-    const base = { callId: call.callId, talkId: call.talkId, by: HUB, at: Math.max(now, call.lastAt) };
+    const base = { callId: call.callId, talkId: call.talkId, by: HUB, at: now };
     const unanswered = call.state === 'requested' && call.unansweredAt === null;
     if (now >= d.expiresAt) {
       if (unanswered) out.push({ ...base, action: 'unanswered' });
@@ -141,10 +143,11 @@ export function nextWakeAt(calls: CallBook, policy: CallPolicy, now: number): nu
   for (const call of calls.calls.values()) {
     if (call.state !== 'requested' && call.state !== 'acknowledged') continue;
     const d = callDeadlines(call, policy);
-    consider(d.expiresAt);
+    const at = (deadline: number) => consider(Math.max(deadline, call.lastAt));
+    at(d.expiresAt);
     if (call.state === 'requested') {
-      if (call.escalated.duty_officer === undefined || call.unansweredAt === null) consider(d.ackBy);
-      if (call.escalated.deputy === undefined) consider(d.deputyBy);
+      if (call.escalated.duty_officer === undefined || call.unansweredAt === null) at(d.ackBy);
+      if (call.escalated.deputy === undefined) at(d.deputyBy);
     }
   }
   return next === null ? null : Math.max(next, now);

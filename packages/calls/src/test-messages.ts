@@ -206,9 +206,8 @@ export function dueTests(state: TestBook, policy: TestPolicy, now: number): Test
     if (!state.tests.has(testId)) out.push({ testId, action: 'test_sent', by: { side, station: true }, at: now });
   }
   for (const test of state.tests.values()) {
-    if (test.acknowledged || test.unansweredAt !== null) continue;
-    if (now >= testDeadline(test, policy))
-      out.push({ testId: test.testId, action: 'test_unanswered', by: HUB, at: Math.max(now, test.sentAt) });
+    if (test.acknowledged || test.unansweredAt !== null || test.sentAt > now) continue;
+    if (now >= testDeadline(test, policy)) out.push({ testId: test.testId, action: 'test_unanswered', by: HUB, at: now });
   }
   return out;
 }
