@@ -6,3 +6,5 @@ export * from './rules.js';
 export * from './tree-head.js';
 export * from './record-log.js';
 export * from './consistency.js';
+export * from './statements.js';
+export * from './export.js';

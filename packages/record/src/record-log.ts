@@ -71,7 +71,7 @@ export class RecordLog {
 
   /** The entry that would be appended next for this event: index = size. */
   nextEntry(event: EntryEvent, by: Actor, at: string): RecordEntry {
-    return { ...event, index: this.size, at, by } as RecordEntry;
+    return { index: this.size, at, by, ...event } as RecordEntry;
   }
 
   /**
