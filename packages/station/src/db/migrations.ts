@@ -185,6 +185,27 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0006_seat_history': {
+    // Every seat held on a line, on either side ('own' or 'peer'), since the station first saw
+    // it. A member whose seat is removed keeps leaves in commits and messages not yet processed
+    // (and in the group until the hub's removal): the recorder still verifies them by this.
+    async up(db: Db) {
+      await db.schema
+        .createTable('seat_history')
+        .addColumn('line_id', 'text', (c) => c.notNull().references('lines.id'))
+        .addColumn('side', 'text', (c) => c.notNull())
+        .addColumn('handle', 'text', (c) => c.notNull())
+        .addColumn('first_seen_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('seat_history_pk', ['line_id', 'side', 'handle'])
+        .execute();
+      // What is known so far: the seats held now.
+      const now = sql.lit(Date.now());
+      await sql`INSERT INTO seat_history (line_id, side, handle, first_seen_at)
+        SELECT seats.line_id, 'own', members.handle, ${now} FROM seats INNER JOIN members ON members.id = seats.member_id`.execute(db);
+      await sql`INSERT INTO seat_history (line_id, side, handle, first_seen_at)
+        SELECT line_id, 'peer', handle, ${now} FROM peer_seats`.execute(db);
+    },
+  },
 };
 
 class StaticProvider implements MigrationProvider {

@@ -150,6 +150,14 @@ export interface ArchiveTable {
   sent_at: number;
 }
 
+export interface SeatHistoryTable {
+  line_id: string;
+  /** 'own': a member of this station; 'peer': a seat the peer station reported. */
+  side: string;
+  handle: string;
+  first_seen_at: number;
+}
+
 export interface Database {
   members: MembersTable;
   devices: DevicesTable;
@@ -165,4 +173,5 @@ export interface Database {
   key_packages: KeyPackagesTable;
   recorders: RecordersTable;
   archive: ArchiveTable;
+  seat_history: SeatHistoryTable;
 }

@@ -28,7 +28,8 @@ import type { Outbox } from '../lines/outbox.js';
 import { lineById, type LineRow, num, readItems, replacePeerSeats, seatsOf } from '../lines/line-store.js';
 import type { ArchiveKey } from './archive-key.js';
 import { offerKeyPackages } from './devices.js';
-import { groupIdOf, linePolicy } from './line-policy.js';
+import { groupIdOf, linePolicies } from './line-policy.js';
+import { noteSeats } from './seat-history.js';
 
 /** How long new items wait for company before the recorder reads them. */
 const RECORDER_GATHER_MS = 25;
@@ -131,10 +132,15 @@ export class LineRecorder {
       if (!line) return;
       await this.ensure(line);
       await this.flushPending(line);
+      const now = Date.now();
+      if (now - this.lastSeatNote > RECONCILE_EVERY_MS) {
+        // Building a policy notes the seats too; this catches seats that come and go between.
+        this.lastSeatNote = now;
+        await noteSeats(this.deps.db, line.id, now);
+      }
       await this.consume(line);
       // Membership is compared (a signed request to the peer) every few seconds, or at once
       // when a device of ours published key packages.
-      const now = Date.now();
       if (line.role === 'inviter' && (this.membershipDirty || now - this.lastReconcile > RECONCILE_EVERY_MS)) {
         this.membershipDirty = false;
         this.lastReconcile = now;
@@ -148,6 +154,7 @@ export class LineRecorder {
   private lazyCursor = 0;
   private lastCursorWrite = 0;
   private lastReconcile = 0;
+  private lastSeatNote = 0;
 
   /** A device published key packages or a seat changed: compare membership on the next step. */
   membershipChanged(): void {
@@ -181,10 +188,11 @@ export class LineRecorder {
           'catch up and commit again',
         );
       }
-      const policy = await linePolicy(this.deps.db, this.deps.data, line);
+      // A new commit to order: its committer must hold a seat now (one unseated is about to go).
+      const { current } = await linePolicies(this.deps.db, this.deps.data, line);
       let res: Awaited<ReturnType<typeof processMessage>>;
       try {
-        res = await processMessage(state, bytes, policy);
+        res = await processMessage(state, bytes, current);
       } catch (e) {
         throw new ParleyError(
           e instanceof E2eeError && e.code === 'WRONG_EPOCH' ? 'WRONG_EPOCH' : 'E2EE_REFUSED',
@@ -252,7 +260,7 @@ export class LineRecorder {
     if (line.role === 'inviter') {
       const state = await createGroup(device, {
         groupId: groupIdOf(line.id),
-        policy: await linePolicy(db, data, line),
+        policy: (await linePolicies(db, data, line)).current,
         pastEpochs: PAST_EPOCHS,
       });
       row.group_state = seal(this.deps, line.id, 'group', serializeGroup(state));
@@ -333,7 +341,8 @@ export class LineRecorder {
       }
       let state = rec.group_state ? deserializeGroup(unseal(this.deps, line.id, 'group', rec.group_state)) : null;
       let kpSecrets = rec.kp_secrets;
-      const policy = await linePolicy(db, data, line);
+      // What is on the timeline was ordered already: members seated then still verify.
+      const policy = (await linePolicies(db, data, line)).known;
       const archive: {
         pos: number;
         sender: { station: string; handle: string; deviceId: string };
@@ -443,7 +452,8 @@ export class LineRecorder {
       return;
     }
     await replacePeerSeats(db, line.id, peer.seats);
-    const policy: LinePolicy = await linePolicy(db, data, line);
+    // Whom to add: devices of members seated now, and no one else.
+    const policy: LinePolicy = (await linePolicies(db, data, line)).current;
     const ownCurrent = new Set([...own.current, recorderDeviceId(line.id)]);
     const peerCurrent = new Set(peer.current);
     const gone = members.filter(
