@@ -1,6 +1,6 @@
 import { toBase64url } from '@parley/protocol/bytes';
 import { Handle, Timestamp } from '@parley/protocol';
-import Type, { type Static } from 'typebox';
+import Type, { type Static, type TSchema } from 'typebox';
 import type { Refusal } from './errors.js';
 import { checkWith } from './schema-check.js';
 
@@ -51,7 +51,7 @@ export function isStationBy(by: EventBy): by is StationBy {
 export const EscalationLevel = Type.Union([Type.Literal('duty_officer'), Type.Literal('deputy')]);
 export type EscalationLevel = Static<typeof EscalationLevel>;
 
-function event<A extends string, B extends typeof SeatBy | typeof StationBy, X extends Record<string, import('typebox').TSchema>>(
+function event<A extends string, B extends typeof SeatBy | typeof StationBy, X extends Record<string, TSchema>>(
   action: A,
   by: B,
   extra: X,
