@@ -3,6 +3,7 @@ import {
   type CallAction,
   type CallEvent,
   type CallEventOf,
+  checkCallEvent,
   type EscalationLevel,
   type EventBy,
   isStationBy,
@@ -133,11 +134,14 @@ export function farSide(call: Call): Side {
 }
 
 /**
- * Apply one call event. `ctx.actor` is who sends it, as the station established it (session
+ * Apply one call event (checked against the schema first). `ctx.actor` is who sends it, as the station established it (session
  * and seat lists for members; the federation key for the hub's scheduler); `event.by` must
  * name the same actor.
  */
 export function applyCallEvent(calls: CallBook, event: CallEvent, ctx: CallContext): ApplyResult {
+  // The type says CallEvent, but the value may come straight from a peer's JSON.
+  const shape = checkCallEvent(event);
+  if (!shape.ok) return shape;
   const actorError = checkActor(event, ctx.actor);
   if (actorError) return actorError;
   if (event.at > ctx.now + ctx.policy.clockSkewMs) {

@@ -116,6 +116,8 @@ export function testDeadline(test: TestRecord, policy: TestPolicy): number {
 }
 
 export function applyTestEvent(book: TestBook, event: TestEvent, ctx: TestContext): TestApplyResult {
+  const shape = checkTestEvent(event);
+  if (!shape.ok) return shape;
   const { actor } = ctx;
   if (event.at > ctx.now + ctx.policy.clockSkewMs)
     return refuse('CALL_BAD_TIME', `the event is dated ${event.at - ctx.now} ms in the future`);

@@ -294,3 +294,9 @@ test('effects: escalations are alarms for the far side; unanswered marks the lin
   assert.ok(r2.ok);
   assert.deepEqual(r2.effects[0], { kind: 'line_unanswered', callId: CALL, since: at });
 });
+
+test('a malformed event handed straight to the reducer is refused, not trusted for its type', () => {
+  const forged = { ...requestEvent(president, T0), by: { side: 'inviter', station: true, handle: 'premier' } } as unknown as CallEvent;
+  mustRefuse(empty, forged, hub, 'CALL_MALFORMED');
+  mustRefuse(requested(), { ...accept(premier, T0 + SECOND), note: 'hello' } as unknown as CallEvent, premier, 'CALL_MALFORMED');
+});
