@@ -6,6 +6,7 @@ import { toBase64url } from '@parley/protocol/bytes';
 import {
   buildExport,
   formatReport,
+  makeHead,
   type RecordExport,
   RecordLog,
   type VerifyFailure,
@@ -67,6 +68,12 @@ test('a built and signed export verifies and says who requested which call and w
   assert.match(
     result.statements[0]!,
     /^line chiefs-of-staff \(line-7f3a9c2e\) linked at .* between inviter station [0-9a-f ]{49} and acceptor station/,
+  );
+
+  assert.deepEqual(
+    result.statements.map((s) => s.split(' ').slice(0, 2).join(' ')),
+    ['line chiefs-of-staff', 'roster epoch', 'test t1', 'call c1', '3 ciphertext', '2 ciphertext', 'readout r1', 'call c2', 'test t2'],
+    'statements follow the record',
   );
 
   const [c1, c2] = result.summary.calls;
@@ -133,6 +140,16 @@ test('two swapped entries are ENTRY_OUT_OF_ORDER, each still authentic', () => {
   const result = verifyExport(file, keys);
   assert.deepEqual(brief(result), [['ENTRY_OUT_OF_ORDER', 5]]);
   assert.match(failuresOf(result)[0]!.message, /entry 5 comes after entry 6; its time .* is earlier/);
+});
+
+test('a head cut before the last entry it covers is ENTRY_OUT_OF_ORDER naming both', () => {
+  const early = cosignBoth(makeHead(LINE_ID, 17, log.root(17), t(58)), pair);
+  const result = verifyExport(buildExport(log, [early], { ...keys, exportedAt: t(59, 59) }), keys);
+  assert.deepEqual(
+    failuresOf(result).map((f) => [f.code, f.entryIndex, f.headSize]),
+    [['ENTRY_OUT_OF_ORDER', 16, 17]],
+  );
+  assert.match(failuresOf(result)[0]!.message, /entry 16 is dated 2026-03-05T14:59:00.000Z, after the head of size 17 that covers it/);
 });
 
 test('a re-dated entry is tampered and out of order', () => {
