@@ -134,6 +134,19 @@ test('a dropped entry is ENTRY_OUT_OF_ORDER at the missing index', () => {
   assert.match(failuresOf(result)[0]!.message, /entry 6 is missing/);
 });
 
+test('an entry moved to a huge index is reported at once, not walked to', () => {
+  const file = clone(exported);
+  file.entries[5]!.index = Number.MAX_SAFE_INTEGER - 1;
+  const result = verifyExport(file, keys);
+  assert.deepEqual(brief(result), [
+    ['ENTRY_OUT_OF_ORDER', 6],
+    ['ENTRY_OUT_OF_ORDER', 5],
+    ['ENTRY_OUT_OF_ORDER', 17],
+    ['ENTRIES_BEYOND_HEAD', Number.MAX_SAFE_INTEGER - 1],
+  ]);
+  assert.match(failuresOf(result)[2]!.message, /^entries 17–9007199254740989 are missing from the file$/);
+});
+
 test('two swapped entries are ENTRY_OUT_OF_ORDER, each still authentic', () => {
   const file = clone(exported);
   [file.entries[5], file.entries[6]] = [file.entries[6]!, file.entries[5]!];
