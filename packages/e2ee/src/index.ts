@@ -20,6 +20,16 @@ export {
 } from './binding.js';
 export type { Seat, LinePolicy } from './policy.js';
 export { RECORDER_HANDLE, type LineSide, type LineSeats, currentSeats, rememberSeats, linePolicyFrom } from './line-policy.js';
+export {
+  type SelfUpdateSchedule,
+  type SelfUpdateClock,
+  type SelfUpdateOutcome,
+  type SelfUpdateSteps,
+  type SelfUpdateRetry,
+  SELF_UPDATE_SCHEDULE,
+  isSelfUpdateDue,
+  offerSelfUpdateWithRetry,
+} from './self-update.js';
 export { type DeviceIdentity, type NewDevice, generateDevice, attachBinding, exportDevice, importDevice } from './device.js';
 export {
   type KeyPackageBundle,

@@ -1,23 +1,11 @@
-import type { ItemsPage, LineSummary, SendResponse } from '@parley/protocol';
+import type { LineSummary, SendResponse } from '@parley/protocol';
 import { ParleyError } from '@parley/protocol/errors';
 import { api, NetworkError } from './api.js';
-import type { LineEngine } from './e2ee/line-engine.js';
 import type { E2eeService } from './e2ee/service.js';
 import { connectedLines } from './line-connection.js';
 import type { OfflineQueue } from './offline-queue.js';
 
 const RETRIABLE = new Set(['UNAVAILABLE', 'INTERNAL', 'RATE_LIMITED', 'UNAUTHENTICATED']);
-const PAGE = 500;
-
-/** Bring a line's engine up to the station's timeline over HTTP (no stream open for it). */
-export async function catchUp(engine: LineEngine, line: string): Promise<void> {
-  for (;;) {
-    const page = await api<ItemsPage>('GET', `/api/v1/lines/${encodeURIComponent(line)}/items?after=${engine.cursor}&limit=${PAGE}`);
-    if (page.items.length === 0) return;
-    await engine.ingest(page.items);
-    if (page.items.length < PAGE) return;
-  }
-}
 
 /**
  * Sends queued messages of lines that no open conversation is connected to (the officer typed
@@ -39,8 +27,9 @@ export function startBackgroundSender(queue: OfflineQueue, e2ee: E2eeService, ev
         try {
           const summary = await api<LineSummary>('GET', path);
           const engine = await e2ee.engine(p.line, summary);
-          await catchUp(engine, p.line);
+          await engine.catchUp();
           if (connectedLines.has(p.line)) continue; // a conversation opened meanwhile: it sends
+          await engine.refreshKeysIfDue().catch((e: unknown) => console.warn('could not refresh this device’s keys; sending anyway', e));
           const sealed = await engine.seal(p);
           if ('membership' in sealed) {
             skip.add(p.line); // not in the group yet: the line's messages wait, in order

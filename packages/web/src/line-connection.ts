@@ -96,6 +96,12 @@ export class LineConnection {
     try {
       do {
         this.flushAgain = false;
+        if (this.engine.selfUpdateDue) {
+          // Before sending (and when the connection opens): the messages then go with the new keys.
+          await this.engine
+            .refreshKeysIfDue()
+            .catch((e: unknown) => console.warn('could not refresh this device’s keys; sending anyway', e));
+        }
         for (const p of this.queue.list(this.line)) {
           const ws = this.socket;
           if (this.stopped || !ws || ws.readyState !== WebSocket.OPEN) return;

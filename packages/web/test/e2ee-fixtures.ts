@@ -15,12 +15,14 @@ import {
   joinFromWelcome,
   type LinePolicy,
   linePolicyFrom,
+  peekMessage,
   processMessage,
   removeMembers,
   roster,
   signBinding,
 } from '@parley/e2ee';
 import type { HistoryResponse, Item, LineSummary } from '@parley/protocol';
+import { ParleyError } from '@parley/protocol/errors';
 import { type DeviceContext, type StationCall, setUpDevice } from '../src/e2ee/device.js';
 import { memoryRawStore, Vault } from '../src/e2ee/vault.js';
 import { encodeContent } from '../src/message-codec.js';
@@ -79,6 +81,10 @@ export class FakeLine {
   recorder!: DeviceIdentity;
   boris!: DeviceIdentity;
   borisState!: GroupState;
+  /** The hub orders the next commit offered, but its answer is lost on the way back. */
+  loseNextCommitAnswer = false;
+  /** Runs before the hub looks at the next commit offered (e.g. the hub orders another one first). */
+  beforeNextCommit: (() => Promise<unknown>) | null = null;
   private seq = { out: 0, in: 0 };
 
   static async create(): Promise<FakeLine> {
@@ -165,6 +171,9 @@ export class FakeLine {
         };
       }
       if (method === 'GET' && path === '/api/v1/devices/key-packages') return { unused: this.uploaded.length };
+      const items = path.match(/^\/api\/v1\/lines\/([^/]+)\/items\?after=(\d+)&limit=(\d+)$/);
+      if (method === 'GET' && items?.[1] === this.name) return { items: this.after(Number(items[2])).slice(0, Number(items[3])) };
+      if (method === 'POST' && path === `/api/v1/lines/${this.name}/commits`) return this.orderCommit((body as { commit: string }).commit);
       if (method === 'POST' && path === '/api/v1/devices/key-packages') {
         for (const k of (body as { keyPackages: string[] }).keyPackages) this.uploaded.push(new Uint8Array(Buffer.from(k, 'base64url')));
         return { stored: (body as { keyPackages: string[] }).keyPackages.length };
@@ -183,6 +192,28 @@ export class FakeLine {
       'test',
     );
     return { ctx, raw };
+  }
+
+  /** The hub orders a member's own key update, as the station's recorder does (acceptCommit). */
+  private async orderCommit(commit: string): Promise<{ epoch: number }> {
+    const first = this.beforeNextCommit;
+    this.beforeNextCommit = null;
+    await first?.();
+    const bytes = new Uint8Array(Buffer.from(commit, 'base64url'));
+    const info = peekMessage(bytes);
+    if (info.kind !== 'handshake') throw new ParleyError('E2EE_REFUSED', 'only commits are ordered here');
+    if (info.epoch !== this.hub.epoch)
+      throw new ParleyError('WRONG_EPOCH', `the group is at epoch ${this.hub.epoch}, the commit is for ${info.epoch}`);
+    const r = await processMessage(this.hub, bytes, this.policy());
+    if (r.kind !== 'commit' || r.added.length > 0 || r.removed.length > 0) throw new ParleyError('E2EE_REFUSED', 'only key updates');
+    this.hub = r.state;
+    this.borisState = (await processMessage(this.borisState, bytes, this.policy())).state;
+    this.push('out', 'recorder', 'mls', bytes);
+    if (this.loseNextCommitAnswer) {
+      this.loseNextCommitAnswer = false;
+      throw new Error('connection reset');
+    }
+    return { epoch: r.epoch };
   }
 
   /** The hub adds the web device with one of its uploaded key packages: commit, then Welcome. */

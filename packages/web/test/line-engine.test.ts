@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deserializeGroup } from '@parley/e2ee';
+import { deserializeGroup, roster, SELF_UPDATE_SCHEDULE } from '@parley/e2ee';
 import type { Item } from '@parley/protocol';
 import { keyPackageSecrets, KEY_PACKAGE_TARGET } from '../src/e2ee/device.js';
 import { LineEngine, LineKeyError, type LineRecord } from '../src/e2ee/line-engine.js';
@@ -245,5 +245,94 @@ describe('a line’s engine in the web app', () => {
     raw.entries.set(`parley:v1:fp:someone-else/stolen`, value);
     await assert.rejects(stranger.get('stolen'), /cannot be unsealed/);
     assert.ok(name.startsWith('parley:v1:fp:chief:web-device-01/'));
+  });
+});
+
+describe('a web device refreshing its own keys (post-compromise security)', () => {
+  const keyEvents = (records: LineRecord[]) =>
+    records.flatMap((r) => (r.body.t === 'event' && r.body.event === 'keys' ? [r.body.text] : []));
+  const errors = (records: LineRecord[]) => records.filter((r) => r.body.t === 'event' && r.body.event === 'error');
+  const payloadOf = (r: Awaited<ReturnType<LineEngine['seal']>>) => ('payload' in r ? r.payload : assert.fail('not sealed'));
+
+  it('is due after so many messages, as in the CLI; the hub orders it and messages flow both ways under the new keys', async () => {
+    const { line, engine } = await joined();
+    assert.equal(engine.selfUpdateDue, false, 'joined with fresh keys');
+    assert.equal(await engine.refreshKeysIfDue(), false);
+    for (let i = 1; i <= SELF_UPDATE_SCHEDULE.every; i++) {
+      await line.borisReads(payloadOf(await engine.seal({ clientId: `client-${String(i).padStart(8, '0')}`, text: `message ${i}` })));
+    }
+    assert.equal(engine.selfUpdateDue, true);
+    const before = engine.epoch as number;
+    assert.equal(await engine.refreshKeysIfDue(), true);
+    assert.equal(engine.epoch, before + 1);
+    assert.equal(line.hub.epoch, before + 1, 'ordered by the hub');
+    assert.equal(engine.selfUpdateDue, false, 'the count starts again');
+    // The commit comes back on the timeline: already applied, shown once.
+    const back = await engine.ingest(line.after(engine.cursor));
+    assert.deepEqual(keyEvents(back), [`This device refreshed its keys (epoch ${before + 1}).`]);
+    assert.deepEqual(errors(back), []);
+    assert.equal(
+      await line.borisReads(payloadOf(await engine.seal({ clientId: 'client-after-01', text: 'with fresh keys' }))),
+      'with fresh keys',
+    );
+    await line.borisSays('received under the new keys');
+    assert.deepEqual(texts(await engine.ingest(line.after(engine.cursor))), ['received under the new keys']);
+  });
+
+  it('is due once the last refresh is a day old, even without sending', async () => {
+    const { line, ctx, engine } = await joined();
+    const now = ctx.now;
+    ctx.now = () => now() + SELF_UPDATE_SCHEDULE.maxAgeMs + 60_000;
+    assert.equal(engine.selfUpdateDue, true);
+    assert.equal(await engine.refreshKeysIfDue(), true);
+    assert.equal(engine.epoch, line.hub.epoch);
+  });
+
+  it('catches up and offers a fresh update when the hub ordered another commit first', async () => {
+    const { line, ctx, engine } = await joined();
+    const now = ctx.now;
+    ctx.now = () => now() + SELF_UPDATE_SCHEDULE.maxAgeMs + 60_000;
+    const offered: number[] = [];
+    const call = ctx.call;
+    ctx.call = (async (method: 'GET' | 'POST', path: string, body?: unknown) => {
+      if (path.endsWith('/commits')) offered.push(engine.epoch as number);
+      return call(method, path, body);
+    }) as typeof call;
+    const before = engine.epoch as number;
+    // The hub adds another device just before it looks at this device's update.
+    line.beforeNextCommit = () => line.addOtherDevice();
+    assert.equal(await engine.refreshKeysIfDue(), true);
+    assert.deepEqual(offered, [before, before + 1], 'refused as stale, offered again after catching up');
+    assert.equal(engine.epoch, before + 2);
+    assert.equal(engine.epoch, line.hub.epoch);
+    const mine = await engine.deviceRoster();
+    assert.deepEqual(
+      mine?.devices.map((d) => [d.leafIndex, d.deviceId]),
+      roster(line.hub).map((d) => [d.leafIndex, d.deviceId]),
+    );
+    const back = await engine.ingest(line.after(engine.cursor));
+    assert.equal(keyEvents(back).length, 1);
+    assert.deepEqual(errors(back), []);
+  });
+
+  it('adopts its update from the timeline when the hub’s answer was lost', async () => {
+    const { line, ctx, engine } = await joined();
+    line.loseNextCommitAnswer = true;
+    await assert.rejects(engine.updateOwnKeys(), /connection reset/);
+    assert.equal(engine.selfUpdateDue, false, 'pending: not offered twice');
+    await assert.rejects(engine.updateOwnKeys(), /has not come back/);
+    const before = engine.epoch as number;
+    const back = await engine.ingest(line.after(engine.cursor));
+    assert.deepEqual(keyEvents(back), [`This device refreshed its keys (epoch ${before + 1}).`]);
+    assert.equal(engine.epoch, line.hub.epoch);
+    // Another tab (or the next page load) finds the update adopted and nothing pending.
+    const tab2 = await LineEngine.open(ctx, line.summary());
+    assert.equal(tab2.epoch, line.hub.epoch);
+    assert.equal(tab2.selfUpdateDue, false);
+    assert.equal(
+      await line.borisReads(payloadOf(await tab2.seal({ clientId: 'client-after-02', text: 'after a lost answer' }))),
+      'after a lost answer',
+    );
+    assert.equal(await ctx.vault.get(`line/${line.lineId}/pending-group`), undefined, 'the would-be state is gone');
   });
 });

@@ -9,15 +9,20 @@ import {
   E2eeError,
   encrypt,
   type GroupState,
+  isSelfUpdateDue,
   joinFromWelcome,
   type LinePolicy,
   type LineSeats,
   linePolicyFrom,
+  offerSelfUpdateWithRetry,
   peekMessage,
   processMessage,
   type RosterEntry,
   rememberSeats,
   roster,
+  SELF_UPDATE_SCHEDULE,
+  type SelfUpdateOutcome,
+  type SelfUpdateSchedule,
   updateOwnKeys,
 } from '@parley/e2ee';
 import { type Item, ParleyError, type SendResponse, stationFingerprint } from '@parley/protocol';
@@ -42,9 +47,11 @@ import type {
  * kinder to slow links; fewer is better forward secrecy.
  */
 export const PAST_EPOCHS = 8;
-/** Self-update every this many sends, or when the last one is older than a day. */
-export const SELF_UPDATE_EVERY = Number(process.env.PARLEY_SELF_UPDATE_EVERY) || 50;
-export const SELF_UPDATE_MAX_AGE_MS = 24 * 3600_000;
+/** When to self-update (the shared rule); PARLEY_SELF_UPDATE_EVERY changes the count, for tests. */
+export const SELF_UPDATE: SelfUpdateSchedule = {
+  ...SELF_UPDATE_SCHEDULE,
+  every: Number(process.env.PARLEY_SELF_UPDATE_EVERY) || SELF_UPDATE_SCHEDULE.every,
+};
 const PAGE = 500;
 const MAX_DEFERRED = 500;
 const MAX_OWN_COMMITS = 32;
@@ -554,8 +561,11 @@ export function requireMember(s: LineSession): GroupState {
 
 export function selfUpdateDue(s: LineSession): boolean {
   const m = s.state.meta;
-  if (m.pending) return false;
-  return m.sendsSinceUpdate >= SELF_UPDATE_EVERY || m.lastUpdateAt === null || s.ctx.now() - m.lastUpdateAt > SELF_UPDATE_MAX_AGE_MS;
+  return isSelfUpdateDue(
+    { sendsSinceUpdate: m.sendsSinceUpdate, lastUpdateAt: m.lastUpdateAt, pending: m.pending !== null },
+    s.ctx.now(),
+    SELF_UPDATE,
+  );
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -592,10 +602,8 @@ export async function sendText(s: LineSession, text: string, lang?: string): Pro
   return retrying(() => s.ctx.api.send(s.state.meta.line, { kind: 'mls', payload, clientId }));
 }
 
-export type SelfUpdateResult = { ok: true; epoch: number } | { ok: false; reason: 'WRONG_EPOCH' };
-
 /** Post-compromise security: fresh leaf and path keys for this device, ordered by the hub. */
-export async function selfUpdate(s: LineSession): Promise<SelfUpdateResult> {
+export async function selfUpdate(s: LineSession): Promise<SelfUpdateOutcome> {
   const group = requireMember(s);
   const meta = s.state.meta;
   if (meta.pending) {
@@ -633,16 +641,12 @@ export async function selfUpdate(s: LineSession): Promise<SelfUpdateResult> {
 
 /** A self-update, catching up and retrying once if another commit got there first. */
 export async function selfUpdateWithRetry(s: LineSession): Promise<{ epoch: number }> {
-  const first = await selfUpdate(s);
-  if (first.ok) return first;
-  // The hub has ordered a commit we have not seen: wait for it to reach our station's timeline.
-  const before = s.state.group?.epoch ?? 0;
-  for (let i = 0; i < 20 && (s.state.group?.epoch ?? 0) === before; i++) {
-    await syncLine(s);
-    if ((s.state.group?.epoch ?? 0) === before) await sleep(250);
-  }
-  const second = await selfUpdate(s);
-  if (second.ok) return second;
+  const r = await offerSelfUpdateWithRetry({
+    offer: () => selfUpdate(s),
+    epoch: () => s.state.group?.epoch ?? null,
+    catchUp: async () => void (await syncLine(s)),
+  });
+  if (r.ok) return r;
   throw new ParleyError('WRONG_EPOCH', 'the hub ordered other changes first, twice', 'try again');
 }
 

@@ -62,10 +62,15 @@ export class DeviceSetupError extends Error {
 
 const compact = (fp: string) => fp.replace(/\s+/g, '').toLowerCase();
 
+/** SHA-256 of the bytes, hex. */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 /** First 20 bytes of SHA-256 of the key, hex: how the app names a station's key (as /me does). */
 export async function keyFingerprint(key: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', key as Uint8Array<ArrayBuffer>));
-  return [...digest.subarray(0, 20)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return (await sha256Hex(key)).slice(0, 40);
 }
 
 /**

@@ -3,23 +3,27 @@ import {
   E2eeError,
   encrypt,
   type GroupState,
+  isSelfUpdateDue,
   joinFromWelcome,
   type LinePolicy,
   type LineSeats,
   linePolicyFrom,
   type MessageInfo,
+  offerSelfUpdateWithRetry,
   peekMessage,
   processMessage,
   type RosterEntry,
   rememberSeats,
   roster,
+  type SelfUpdateOutcome,
   serializeGroup,
+  updateOwnKeys,
 } from '@parley/e2ee';
-import type { HistoryResponse, Item, LineSummary } from '@parley/protocol';
+import type { HistoryResponse, Item, ItemsPage, LineSummary } from '@parley/protocol';
 import { fromBase64url, toBase64url } from '@parley/protocol/bytes';
-import { ParleyError } from '@parley/protocol/errors';
+import { ERROR_STATUS, ParleyError } from '@parley/protocol/errors';
 import { decodeContent, decodeLegacyText, encodeContent } from '../message-codec.js';
-import { type DeviceContext, dropKeyPackages, keyFingerprint, keyPackageSecrets, topUpKeyPackages } from './device.js';
+import { type DeviceContext, dropKeyPackages, keyFingerprint, keyPackageSecrets, sha256Hex, topUpKeyPackages } from './device.js';
 import { withLock } from './vault.js';
 
 // One line as this device sees it: the timeline processed strictly in position order, each item
@@ -34,6 +38,12 @@ export const PAST_EPOCHS = 8;
 const MAX_DEFERRED = 500;
 /** Plaintexts of sent messages whose item never came back are forgotten after this long. */
 const SENT_TTL_MS = 30 * 24 * 3600_000;
+/** A key update whose outcome is unknown for this long is given up (the hub never ordered it). */
+const PENDING_STALE_MS = 10 * 60_000;
+const MAX_OWN_COMMITS = 32;
+/** After a failed key refresh, the next try waits this long. */
+const REFRESH_RETRY_MS = 60_000;
+const PAGE = 500;
 
 export interface SeatRef {
   station: string;
@@ -129,6 +139,16 @@ export interface LineMeta {
   sealed: Record<string, Sealed>;
   /** Bumped on every write: an unchanged number means the cached group state is still current. */
   rev: number;
+  /** Messages encrypted since this device last refreshed its keys, and when it did (or joined). */
+  sendsSinceUpdate: number;
+  lastUpdateAt: number | null;
+  /**
+   * A key update offered to the hub whose answer has not come (its would-be state is stored
+   * beside): adopted when its commit comes back on the timeline, dropped if another commit wins.
+   */
+  pending: { epoch: number; hash: string; at: number } | null;
+  /** SHA-256 of our own key updates the hub accepted: applied already when they come back. */
+  ownCommits: string[];
 }
 
 export type Membership = 'waiting' | 'member' | 'removed';
@@ -146,6 +166,12 @@ const recKey = (lineId: string, pos: number) => `line/${lineId}/rec/${String(pos
 const metaKey = (lineId: string) => `line/${lineId}/meta`;
 const groupKey = (lineId: string) => `line/${lineId}/group`;
 const seenKey = (lineId: string) => `line/${lineId}/roster-seen`;
+const pendingKey = (lineId: string) => `line/${lineId}/pending-group`;
+
+/** Any refusal by the station: it did not order the commit. Anything else leaves the outcome unknown. */
+function refused(e: unknown): boolean {
+  return e instanceof ParleyError && ERROR_STATUS[e.code] >= 400 && ERROR_STATUS[e.code] < 500;
+}
 
 export function describeDevice(d: { handle: string; station: string; deviceId: string }): string {
   return `${d.handle}@${d.station} (device ${d.deviceId.slice(0, 8)})`;
@@ -190,6 +216,8 @@ interface Batch {
   records: Map<number, LineRecord>;
   usedKeyPackages: string[];
   groupChanged: boolean;
+  /** Our pending key update was adopted or lost: forget its stored state. */
+  pendingDone: boolean;
 }
 
 /**
@@ -200,7 +228,13 @@ export class LineEngine {
   private summary: LineSummary;
   private chain: Promise<unknown> = Promise.resolve();
   private cache: { rev: number; group: GroupState | null } | null = null;
-  private status: { membership: Membership; cursor: number; epoch: number | null } = { membership: 'waiting', cursor: 0, epoch: null };
+  private refreshPausedUntil = 0;
+  private status: {
+    membership: Membership;
+    cursor: number;
+    epoch: number | null;
+    keys: { sendsSinceUpdate: number; lastUpdateAt: number | null; pending: boolean };
+  } = { membership: 'waiting', cursor: 0, epoch: null, keys: { sendsSinceUpdate: 0, lastUpdateAt: null, pending: false } };
 
   private constructor(
     private readonly ctx: DeviceContext,
@@ -232,6 +266,10 @@ export class LineEngine {
   }
   get epoch(): number | null {
     return this.status.epoch;
+  }
+  /** Time to refresh this device's keys in the group (post-compromise security; the CLI's rule). */
+  get selfUpdateDue(): boolean {
+    return this.status.membership === 'member' && isSelfUpdateDue(this.status.keys, this.ctx.now());
   }
 
   /** The summary changes (seats, health): keep the newest for the policy. Keys must not change. */
@@ -270,13 +308,18 @@ export class LineEngine {
       sent: {},
       sealed: {},
       rev: 0,
+      sendsSinceUpdate: 0,
+      lastUpdateAt: null,
+      pending: null,
+      ownCommits: [],
     };
   }
 
   private async load(): Promise<Loaded> {
     const { vault } = this.ctx;
     const id = this.summary.id;
-    const meta = (await vault.get<LineMeta>(metaKey(id))) ?? this.freshMeta();
+    // Fields added since a state was stored take their fresh values.
+    const meta: LineMeta = { ...this.freshMeta(), ...(await vault.get<Partial<LineMeta>>(metaKey(id))) };
     if (meta.peerStation !== this.summary.peer.name || meta.peerKey !== this.summary.peer.publicKey) {
       throw new LineKeyError(
         `station ${this.summary.peer.name}'s key is not the one this device saw on this line before — compare the safety number with the other side`,
@@ -293,14 +336,23 @@ export class LineEngine {
     return { meta, group };
   }
 
-  /** Write the state and what it produced in one transaction. */
-  private async save(s: Loaded, groupChanged: boolean, records: Iterable<LineRecord> = []): Promise<void> {
+  /**
+   * Write the state and what it produced in one transaction. `pendingGroup`: the would-be state of
+   * our key update to store (a state) or to forget (null).
+   */
+  private async save(
+    s: Loaded,
+    groupChanged: boolean,
+    records: Iterable<LineRecord> = [],
+    pendingGroup?: GroupState | null,
+  ): Promise<void> {
     const id = this.summary.id;
     s.meta.rev++;
     const puts: [string, unknown][] = [[metaKey(id), s.meta]];
     if (groupChanged && s.group) puts.push([groupKey(id), serializeGroup(s.group)]);
     for (const r of records) puts.push([recKey(id, r.pos), r]);
-    await this.ctx.vault.write(puts);
+    if (pendingGroup) puts.push([pendingKey(id), serializeGroup(pendingGroup)]);
+    await this.ctx.vault.write(puts, pendingGroup === null ? [pendingKey(id)] : []);
     this.cache = { rev: s.meta.rev, group: s.group };
   }
 
@@ -309,6 +361,7 @@ export class LineEngine {
       membership: !s.group ? 'waiting' : s.group.active ? 'member' : 'removed',
       cursor: s.meta.cursor,
       epoch: s.group?.active ? s.group.epoch : null,
+      keys: { sendsSinceUpdate: s.meta.sendsSinceUpdate, lastUpdateAt: s.meta.lastUpdateAt, pending: s.meta.pending !== null },
     };
   }
 
@@ -341,7 +394,7 @@ export class LineEngine {
     if (items.length === 0) return [];
     const sorted = [...items].sort((a, b) => a.pos - b.pos);
     const { produced, used, skipped } = await this.run(async (s) => {
-      const b: Batch = { records: new Map(), usedKeyPackages: [], groupChanged: false };
+      const b: Batch = { records: new Map(), usedKeyPackages: [], groupChanged: false, pendingDone: false };
       const start = s.meta.cursor;
       let skipped = false;
       for (const item of sorted) {
@@ -354,7 +407,7 @@ export class LineEngine {
       }
       if (s.meta.cursor !== start) {
         this.pruneSent(s);
-        await this.save(s, b.groupChanged, b.records.values());
+        await this.save(s, b.groupChanged, b.records.values(), b.pendingDone ? null : undefined);
       }
       return { produced: b.records, used: b.usedKeyPackages, skipped };
     });
@@ -570,6 +623,14 @@ export class LineEngine {
     s.meta.joinedPos = item.pos;
     s.meta.joinedEpoch = joined.state.epoch;
     s.meta.removedAt = null;
+    // Joined with the key package's keys: as fresh as when it was made.
+    s.meta.lastUpdateAt = secrets.find((k) => k.ref === joined.keyPackageRef)?.createdAt ?? this.ctx.now();
+    s.meta.sendsSinceUpdate = 0;
+    s.meta.ownCommits = [];
+    if (s.meta.pending) {
+      s.meta.pending = null;
+      b.pendingDone = true;
+    }
     b.usedKeyPackages.push(joined.keyPackageRef);
     b.records.set(item.pos, {
       ...this.envelope(item),
@@ -588,11 +649,21 @@ export class LineEngine {
     if (!group?.active) return; // before this device joined, or after it was removed
     if (s.meta.joinedEpoch !== null && epoch < s.meta.joinedEpoch) return; // the commit that added us, or older
     const put = (body: RecordBody) => b.records.set(item.pos, { ...this.envelope(item), body });
+    const hash = await sha256Hex(bytes);
+    if (s.meta.ownCommits.includes(hash)) {
+      put({ t: 'event', event: 'keys', text: `This device refreshed its keys (epoch ${epoch + 1}).` });
+      return;
+    }
     try {
       const r = await processMessage(group, bytes, this.policy(s));
       if (r.kind !== 'commit') throw new E2eeError('UNEXPECTED_MESSAGE', 'an application message in a PublicMessage');
       s.group = r.state;
       b.groupChanged = true;
+      if (s.meta.pending) {
+        // Another commit won this epoch: our own key update can never apply.
+        s.meta.pending = null;
+        b.pendingDone = true;
+      }
       const by = describeDevice(r.committer);
       if (r.removedSelf) {
         s.meta.removedAt = item.pos;
@@ -622,7 +693,99 @@ export class LineEngine {
       await this.retryDeferred(s, b);
     } catch (e) {
       const { code, message } = errorCode(e);
-      put({ t: 'event', event: 'error', text: `A change of the group could not be applied: ${code}: ${message}` });
+      if (code === 'OWN_MESSAGE' && s.meta.pending?.hash === hash) {
+        // Our key update, ordered by the hub though its answer never reached us.
+        const pending = await this.ctx.vault.get<Uint8Array>(pendingKey(this.summary.id));
+        if (pending) {
+          this.adoptPending(s, deserializeGroup(pending));
+          b.groupChanged = true;
+          b.pendingDone = true;
+          put({ t: 'event', event: 'keys', text: `This device refreshed its keys (epoch ${s.group?.epoch}).` });
+          await this.retryDeferred(s, b);
+          return;
+        }
+      }
+      const why =
+        code === 'OWN_MESSAGE'
+          ? 'the hub ordered a key update of this device whose new keys this device no longer has; log out and in again to get a new device'
+          : `${code}: ${message}`;
+      put({ t: 'event', event: 'error', text: `A change of the group could not be applied: ${why}` });
+    }
+  }
+
+  private adoptPending(s: Loaded, state: GroupState): void {
+    const meta = s.meta;
+    s.group = state;
+    if (meta.pending) meta.ownCommits = [...meta.ownCommits, meta.pending.hash].slice(-MAX_OWN_COMMITS);
+    meta.pending = null;
+    meta.lastUpdateAt = this.ctx.now();
+    meta.sendsSinceUpdate = 0;
+  }
+
+  /**
+   * Post-compromise security: fresh keys for this device's leaf, committed and offered to the
+   * hub (POST /api/v1/lines/:line/commits). The would-be state is stored before the commit
+   * leaves, so that if the hub orders it and the answer is lost, the commit coming back on the
+   * timeline is recognised and adopted. One attempt; see refreshKeysIfDue for the whole rule.
+   */
+  async updateOwnKeys(): Promise<SelfUpdateOutcome> {
+    return this.run(async (s) => {
+      const group = s.group;
+      if (!group?.active) throw new ParleyError('UNAVAILABLE', 'this device is not in the line’s group');
+      if (s.meta.pending && this.ctx.now() - s.meta.pending.at < PENDING_STALE_MS) {
+        throw new ParleyError('UNAVAILABLE', 'an earlier key update of this device has not come back from the hub yet');
+      }
+      const out = await updateOwnKeys(group);
+      s.meta.pending = { epoch: group.epoch, hash: await sha256Hex(out.commit), at: this.ctx.now() };
+      await this.save(s, false, [], out.state);
+      try {
+        await this.ctx.call('POST', `/api/v1/lines/${encodeURIComponent(this.summary.name)}/commits`, { commit: toBase64url(out.commit) });
+      } catch (e) {
+        // Not ordered (a refusal): forget it. No answer: the timeline will tell (see commit()).
+        if (!refused(e)) throw e;
+        s.meta.pending = null;
+        await this.save(s, false, [], null);
+        if (e instanceof ParleyError && e.code === 'WRONG_EPOCH') return { ok: false, reason: 'WRONG_EPOCH' } as const;
+        throw e;
+      }
+      this.adoptPending(s, out.state);
+      await this.save(s, true, [], null);
+      return { ok: true, epoch: out.epoch } as const;
+    });
+  }
+
+  /** Process what our station's timeline holds beyond this device's cursor (GET …/items). */
+  async catchUp(): Promise<void> {
+    for (;;) {
+      const path = `/api/v1/lines/${encodeURIComponent(this.summary.name)}/items?after=${this.cursor}&limit=${PAGE}`;
+      const page = await this.ctx.call<ItemsPage>('GET', path);
+      if (page.items.length === 0) return;
+      await this.ingest(page.items);
+      if (page.items.length < PAGE) return;
+    }
+  }
+
+  /**
+   * Refresh this device's keys if the rule says so (after so many messages, or a day): catch up,
+   * offer the update to the hub, and if another commit got there first, catch up and offer once
+   * more. Returns whether the keys were refreshed.
+   */
+  async refreshKeysIfDue(): Promise<boolean> {
+    if (!this.selfUpdateDue || this.ctx.now() < this.refreshPausedUntil) return false;
+    try {
+      await this.catchUp();
+      if (!this.selfUpdateDue) return false;
+      const r = await offerSelfUpdateWithRetry({
+        offer: () => this.updateOwnKeys(),
+        epoch: () => this.epoch,
+        catchUp: () => this.catchUp(),
+      });
+      if (!r.ok) throw new ParleyError('WRONG_EPOCH', 'the hub ordered other changes of the group first, twice');
+      return true;
+    } catch (e) {
+      // Sending goes on with the current keys; not every send tries again.
+      this.refreshPausedUntil = this.ctx.now() + REFRESH_RETRY_MS;
+      throw e;
     }
   }
 
@@ -650,6 +813,7 @@ export class LineEngine {
       if (p.lang) copy.lang = p.lang;
       s.meta.sent[p.clientId] = copy;
       s.meta.sealed[p.clientId] = { epoch: group.epoch, payload };
+      s.meta.sendsSinceUpdate++;
       await this.save(s, true);
       return { payload };
     });
