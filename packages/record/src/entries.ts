@@ -6,7 +6,7 @@
 // the whole entry, its `index` and `at` included, so an entry cannot be moved or re-dated
 // without changing its leaf.
 import { fromBase64url } from '@parley/protocol/bytes';
-import { Handle, Id, LineName, RoleSchema } from '@parley/protocol';
+import { Handle, Id, LineName } from '@parley/protocol';
 import Type, { type Static, type TProperties } from 'typebox';
 import { canonicalBytes } from './canonical-json.js';
 import { leafHash } from './merkle.js';
@@ -36,6 +36,7 @@ export const UrgencySchema = Type.Union([
   Type.Literal('flash'),
 ]);
 export type Urgency = Static<typeof UrgencySchema>;
+export const EscalationLevelSchema = Type.Union([Type.Literal('duty_officer'), Type.Literal('deputy')]);
 export const DirectionSchema = Type.Union([Type.Literal('inviter_to_acceptor'), Type.Literal('acceptor_to_inviter')]);
 export type Direction = Static<typeof DirectionSchema>;
 
@@ -70,20 +71,28 @@ export const ENTRY_SCHEMAS = {
     added: Type.Array(Id, { maxItems: 1000 }),
     removed: Type.Array(Id, { maxItems: 1000 }),
   }),
-  /** The requester is `by` (its handle is required). `counterpart`: the seat asked for, if any. */
+  // Call events, one per action of the call core (@parley/calls): only the station-visible
+  // metadata; topics, reasons and media stay in the end-to-end encrypted body.
+  /** The requester is `by` (its handle is required); `to`: the far-side seat asked for, if any. */
   call_requested: entrySchema('call_requested', {
     callId: SubjectId,
     talkId: SubjectId,
     urgency: UrgencySchema,
-    counterpart: Type.Optional(RoleSchema),
+    to: Type.Optional(Handle),
   }),
   call_acknowledged: callEvent('call_acknowledged'),
   call_accepted: entrySchema('call_accepted', { callId: SubjectId, scheduledFor: Type.Optional(IsoTime) }),
   call_declined: callEvent('call_declined'),
+  call_cancelled: callEvent('call_cancelled'),
   call_expired: callEvent('call_expired'),
+  /** A mark, not an end: nobody acknowledged in time (a late answer may still follow). */
   call_unanswered: callEvent('call_unanswered'),
+  /** The far side's duty officers, then deputies, were alerted. */
+  call_escalated: entrySchema('call_escalated', { callId: SubjectId, level: EscalationLevelSchema }),
   call_ringing: callEvent('call_ringing'),
   call_connected: callEvent('call_connected'),
+  call_joined: callEvent('call_joined'),
+  call_left: callEvent('call_left'),
   call_ended: callEvent('call_ended'),
   test_sent: testEvent('test_sent'),
   test_acknowledged: testEvent('test_acknowledged'),
@@ -183,10 +192,14 @@ export function validateEntry(value: unknown): EntryCheck {
       break;
     case 'call_acknowledged':
     case 'call_declined':
+    case 'call_cancelled':
     case 'call_expired':
     case 'call_unanswered':
+    case 'call_escalated':
     case 'call_ringing':
     case 'call_connected':
+    case 'call_joined':
+    case 'call_left':
     case 'call_ended':
     case 'test_sent':
     case 'test_acknowledged':
@@ -218,10 +231,14 @@ export function isContact(entry: RecordEntry): boolean {
     case 'call_acknowledged':
     case 'call_accepted':
     case 'call_declined':
+    case 'call_cancelled':
     case 'call_expired':
     case 'call_unanswered':
+    case 'call_escalated':
     case 'call_ringing':
     case 'call_connected':
+    case 'call_joined':
+    case 'call_left':
     case 'call_ended':
     case 'items':
       return true;

@@ -53,10 +53,14 @@ export class RecordRules {
       case 'call_acknowledged':
       case 'call_accepted':
       case 'call_declined':
+      case 'call_cancelled':
       case 'call_expired':
       case 'call_unanswered':
+      case 'call_escalated':
       case 'call_ringing':
       case 'call_connected':
+      case 'call_joined':
+      case 'call_left':
       case 'call_ended':
         if (!this.calls.has(entry.callId)) violation('ENTRY_INVALID', `${entry.type}: no earlier entry requests call ${entry.callId}`);
         break;
@@ -126,10 +130,14 @@ export class RecordRules {
       case 'call_acknowledged':
       case 'call_accepted':
       case 'call_declined':
+      case 'call_cancelled':
       case 'call_expired':
       case 'call_unanswered':
+      case 'call_escalated':
       case 'call_ringing':
       case 'call_connected':
+      case 'call_joined':
+      case 'call_left':
       case 'call_ended':
       case 'test_acknowledged':
       case 'test_unanswered':

@@ -10,20 +10,36 @@ export interface CallEvent {
   at: string;
   by: Actor;
   scheduledFor?: string;
+  level?: 'duty_officer' | 'deputy';
 }
+
+/** Where a call stands. Marks (unanswered, escalated) and participants joining or leaving are not states. */
+export type CallState =
+  | 'requested'
+  | 'acknowledged'
+  | 'accepted'
+  | 'declined'
+  | 'cancelled'
+  | 'expired'
+  | 'ringing'
+  | 'connected'
+  | 'ended';
 
 export interface CallSummary {
   callId: string;
   talkId: string;
   urgency: Urgency;
-  counterpart?: string;
+  /** The far-side seat asked for, if the requester named one. */
+  to?: string;
   requestedBy: Actor;
   requestedAt: string;
   requestEntry: number;
   /** What followed the request, in record order. */
   events: CallEvent[];
-  /** The last thing recorded about the call. */
-  outcome: 'requested' | 'acknowledged' | 'accepted' | 'declined' | 'expired' | 'unanswered' | 'ringing' | 'connected' | 'ended';
+  /** The last state recorded for the call. */
+  outcome: CallState;
+  /** When the call was marked unanswered, if it was. */
+  unansweredAt?: string;
 }
 
 export interface TestSummary {
@@ -75,16 +91,66 @@ export interface RecordSummary {
   roster: RosterChange[];
 }
 
-const VERB: Record<CallEvent['type'], CallSummary['outcome']> = {
-  call_acknowledged: 'acknowledged',
-  call_accepted: 'accepted',
-  call_declined: 'declined',
-  call_expired: 'expired',
-  call_unanswered: 'unanswered',
-  call_ringing: 'ringing',
-  call_connected: 'connected',
-  call_ended: 'ended',
-};
+/** How a statement words each call event. */
+function callVerb(event: { type: CallEvent['type']; level?: string }): string {
+  switch (event.type) {
+    case 'call_acknowledged':
+      return 'acknowledged';
+    case 'call_accepted':
+      return 'accepted';
+    case 'call_declined':
+      return 'declined';
+    case 'call_cancelled':
+      return 'cancelled';
+    case 'call_expired':
+      return 'expired';
+    case 'call_unanswered':
+      return 'marked unanswered';
+    case 'call_escalated':
+      return event.level === 'deputy' ? 'escalated to deputies' : 'escalated to duty officers';
+    case 'call_ringing':
+      return 'ringing';
+    case 'call_connected':
+      return 'connected';
+    case 'call_joined':
+      return 'joined';
+    case 'call_left':
+      return 'left';
+    case 'call_ended':
+      return 'ended';
+    default:
+      return unreachable(event.type);
+  }
+}
+
+/** The state a call event moves the call to, if it is a state change. */
+function stateAfter(type: CallEvent['type']): CallState | undefined {
+  switch (type) {
+    case 'call_acknowledged':
+      return 'acknowledged';
+    case 'call_accepted':
+      return 'accepted';
+    case 'call_declined':
+      return 'declined';
+    case 'call_cancelled':
+      return 'cancelled';
+    case 'call_expired':
+      return 'expired';
+    case 'call_ringing':
+      return 'ringing';
+    case 'call_connected':
+      return 'connected';
+    case 'call_ended':
+      return 'ended';
+    case 'call_unanswered':
+    case 'call_escalated':
+    case 'call_joined':
+    case 'call_left':
+      return undefined;
+    default:
+      return unreachable(type);
+  }
+}
 
 const ARROW: Record<Direction, string> = { inviter_to_acceptor: 'inviter→acceptor', acceptor_to_inviter: 'acceptor→inviter' };
 
@@ -110,12 +176,16 @@ export function describeEntry(entry: RecordEntry): string {
     case 'call_acknowledged':
     case 'call_accepted':
     case 'call_declined':
+    case 'call_cancelled':
     case 'call_expired':
     case 'call_unanswered':
+    case 'call_escalated':
     case 'call_ringing':
     case 'call_connected':
+    case 'call_joined':
+    case 'call_left':
     case 'call_ended':
-      return `call ${entry.callId} ${VERB[entry.type]}`;
+      return `call ${entry.callId} ${callVerb(entry)}`;
     case 'test_sent':
       return `test ${entry.testId} sent`;
     case 'test_acknowledged':
@@ -159,7 +229,7 @@ export function summarize(entries: readonly RecordEntry[]): RecordSummary {
           events: [],
           outcome: 'requested',
         };
-        if (e.counterpart !== undefined) call.counterpart = e.counterpart;
+        if (e.to !== undefined) call.to = e.to;
         calls.set(e.callId, call);
         summary.calls.push(call);
         break;
@@ -167,17 +237,23 @@ export function summarize(entries: readonly RecordEntry[]): RecordSummary {
       case 'call_acknowledged':
       case 'call_accepted':
       case 'call_declined':
+      case 'call_cancelled':
       case 'call_expired':
       case 'call_unanswered':
+      case 'call_escalated':
       case 'call_ringing':
       case 'call_connected':
+      case 'call_joined':
+      case 'call_left':
       case 'call_ended': {
         const call = calls.get(e.callId);
         if (!call) break; // the verifier reports it (ENTRY_INVALID); nothing to add it to
         const event: CallEvent = { type: e.type, entryIndex: e.index, at: e.at, by: e.by };
         if (e.type === 'call_accepted' && e.scheduledFor !== undefined) event.scheduledFor = e.scheduledFor;
+        if (e.type === 'call_escalated') event.level = e.level;
+        if (e.type === 'call_unanswered' && call.unansweredAt === undefined) call.unansweredAt = e.at;
         call.events.push(event);
-        call.outcome = VERB[e.type];
+        call.outcome = stateAfter(e.type) ?? call.outcome;
         break;
       }
       case 'test_sent': {
@@ -258,10 +334,11 @@ export function statementsOf(entries: readonly RecordEntry[]): string[] {
     ]);
   }
   for (const c of summary.calls) {
-    const head = `call ${c.callId} (${c.urgency}${c.counterpart ? `, for the ${c.counterpart}` : ''}, talk ${c.talkId}) requested by ${actorText(c.requestedBy)} at ${c.requestedAt}`;
+    const wanted = c.to === undefined ? '' : ` for ${c.requestedBy.side === 'inviter' ? 'acceptor' : 'inviter'}/${c.to}`;
+    const head = `call ${c.callId} (${c.urgency}, talk ${c.talkId}) requested by ${actorText(c.requestedBy)}${wanted} at ${c.requestedAt}`;
     const rest = c.events.map((ev) => {
       const when = ev.scheduledFor ? ` (scheduled for ${ev.scheduledFor})` : '';
-      return `${VERB[ev.type]} by ${actorText(ev.by)} at ${ev.at}${when}`;
+      return `${callVerb(ev)} by ${actorText(ev.by)} at ${ev.at}${when}`;
     });
     out.push([c.requestEntry, [head, ...rest].join('; ')]);
   }

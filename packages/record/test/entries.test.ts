@@ -53,6 +53,7 @@ test('every entry type has a schema and validates a well-formed example', () => 
     roster_changed: { epoch: 2, added: ['dev-12345678'], removed: [] },
     call_requested: { callId: 'c1', talkId: 'k1', urgency: 'immediate' },
     call_accepted: { callId: 'c1', scheduledFor: '2026-03-06T09:00:00.000Z' },
+    call_escalated: { callId: 'c1', level: 'deputy' },
     test_sent: { testId: 't1' },
     test_acknowledged: { testId: 't1' },
     test_unanswered: { testId: 't1' },

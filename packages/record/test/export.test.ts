@@ -42,7 +42,7 @@ test('a built and signed export verifies and says who requested which call and w
   assert.deepEqual(result.warnings, []);
   assert.ok(
     result.statements.includes(
-      'call c1 (flash, for the principal, talk k1) requested by inviter/chief at 2026-03-05T14:04:00.000Z; ' +
+      'call c1 (flash, talk k1) requested by inviter/chief for acceptor/general at 2026-03-05T14:04:00.000Z; ' +
         'acknowledged by acceptor/duty at 2026-03-05T14:04:20.000Z; accepted by acceptor/general at 2026-03-05T14:05:00.000Z; ' +
         'ringing by inviter station at 2026-03-05T14:05:10.000Z; connected by acceptor/general at 2026-03-05T14:05:15.000Z; ' +
         'ended by inviter/chief at 2026-03-05T14:25:00.000Z',
@@ -105,6 +105,35 @@ test('a built and signed export verifies and says who requested which call and w
   assert.match(text, /^Joint record of line chiefs-of-staff \(line-7f3a9c2e\): VERIFIED\n/);
   assert.match(text, /17 entries under 3 heads signed by both stations/);
   assert.match(text, /- call c1 \(flash/);
+});
+
+test('marks and participants are stated, but do not change where a call stands', () => {
+  const station = { side: 'inviter' } as const;
+  const longer = logOf([
+    ...story(pair),
+    [{ type: 'call_requested', callId: 'c3', talkId: 'k1', urgency: 'immediate' }, { side: 'acceptor', handle: 'duty' }, t(59, 1)],
+    [{ type: 'call_unanswered', callId: 'c3' }, station, t(59, 6)],
+    [{ type: 'call_escalated', callId: 'c3', level: 'duty_officer' }, station, t(59, 6)],
+    [{ type: 'call_accepted', callId: 'c3', scheduledFor: '2026-03-06T09:00:00.000Z' }, { side: 'inviter', handle: 'deputy' }, t(59, 8)],
+    [{ type: 'call_connected', callId: 'c3' }, { side: 'inviter', handle: 'deputy' }, t(59, 9)],
+    [{ type: 'call_joined', callId: 'c3' }, { side: 'inviter', handle: 'interpreter' }, t(59, 10)],
+    [{ type: 'call_left', callId: 'c3' }, { side: 'inviter', handle: 'interpreter' }, t(59, 20)],
+    [{ type: 'call_requested', callId: 'c4', talkId: 'k4', urgency: 'priority' }, { side: 'inviter', handle: 'chief' }, t(59, 30)],
+    [{ type: 'call_cancelled', callId: 'c4' }, { side: 'inviter', handle: 'chief' }, t(59, 40)],
+  ]);
+  const result = verifyExport(buildExport(longer, headsAt(longer, pair, [longer.size]), { ...keys, exportedAt: t(59, 59) }), keys);
+  assert.ok(result.ok);
+  const c3 = result.summary.calls.find((c) => c.callId === 'c3');
+  assert.deepEqual([c3?.outcome, c3?.unansweredAt, c3?.events.length], ['connected', '2026-03-05T14:59:06.000Z', 6]);
+  assert.equal(result.summary.calls.find((c) => c.callId === 'c4')?.outcome, 'cancelled');
+  assert.ok(
+    result.statements.includes(
+      'call c3 (immediate, talk k1) requested by acceptor/duty at 2026-03-05T14:59:01.000Z; marked unanswered by inviter station at 2026-03-05T14:59:06.000Z; ' +
+        'escalated to duty officers by inviter station at 2026-03-05T14:59:06.000Z; accepted by inviter/deputy at 2026-03-05T14:59:08.000Z (scheduled for 2026-03-06T09:00:00.000Z); ' +
+        'connected by inviter/deputy at 2026-03-05T14:59:09.000Z; joined by inviter/interpreter at 2026-03-05T14:59:10.000Z; left by inviter/interpreter at 2026-03-05T14:59:20.000Z',
+    ),
+    result.statements.join('\n'),
+  );
 });
 
 test('the file text verifies as well as the parsed JSON, with keys given as base64url', () => {

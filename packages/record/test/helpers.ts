@@ -83,7 +83,7 @@ export function story(pair: Pair): [EntryEvent, Actor, string][] {
     [{ type: 'roster_changed', epoch: 1, added: ['dev-chief-01', 'dev-duty-001'], removed: [] }, inviterStation, t(1)],
     [{ type: 'test_sent', testId: 't1' }, inviterStation, t(2)],
     [{ type: 'test_acknowledged', testId: 't1' }, duty, t(2, 30)],
-    [{ type: 'call_requested', callId: 'c1', talkId: 'k1', urgency: 'flash', counterpart: 'principal' }, chief, t(4)],
+    [{ type: 'call_requested', callId: 'c1', talkId: 'k1', urgency: 'flash', to: 'general' }, chief, t(4)],
     [{ type: 'call_acknowledged', callId: 'c1' }, duty, t(4, 20)],
     [{ type: 'call_accepted', callId: 'c1' }, general, t(5)],
     [{ type: 'call_ringing', callId: 'c1' }, inviterStation, t(5, 10)],
