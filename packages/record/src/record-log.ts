@@ -161,6 +161,36 @@ export class RecordLog {
     return makeHead(this.lineId, size, this.root(size), at);
   }
 
+  /**
+   * Before signing a head the peer cut (or presents): is it this log's head at its size? A
+   * station signs only what its own copy of the record says.
+   */
+  checkHead(
+    head: TreeHead,
+  ): { ok: true } | { ok: false; reason: 'LINE_MISMATCH' | 'BEYOND_LOG' | 'ROOT_MISMATCH' | 'EARLIER_THAN_ENTRY'; message: string } {
+    if (head.lineId !== this.lineId)
+      return { ok: false, reason: 'LINE_MISMATCH', message: `the head is for line ${head.lineId}, not ${this.lineId}` };
+    if (!Number.isSafeInteger(head.size) || head.size < 0 || head.size > this.size) {
+      return { ok: false, reason: 'BEYOND_LOG', message: `the head covers ${head.size} entries; this log holds ${this.size}` };
+    }
+    if (head.rootHash !== this.rootHash(head.size)) {
+      return {
+        ok: false,
+        reason: 'ROOT_MISMATCH',
+        message: `the head's root for size ${head.size} is not this log's (${this.rootHash(head.size)})`,
+      };
+    }
+    const lastCovered = head.size > 0 ? this.list[head.size - 1]!.at : undefined;
+    if (lastCovered !== undefined && head.at < lastCovered) {
+      return {
+        ok: false,
+        reason: 'EARLIER_THAN_ENTRY',
+        message: `the head is dated ${head.at}, before entry ${head.size - 1} (${lastCovered})`,
+      };
+    }
+    return { ok: true };
+  }
+
   /** base64url of root(size). */
   rootHash(size = this.size): string {
     return toBase64url(this.root(size));

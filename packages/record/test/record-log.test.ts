@@ -141,6 +141,22 @@ test('a head binds line, size, root and time; its signing bytes are domain-separ
   assert.equal(validateHead({ ...head, extra: 1 }).ok, false);
 });
 
+test('checkHead: a station signs only a head its own log agrees with', () => {
+  const log = logOf(story(pair));
+  const head = log.head(t(59, 59), 12);
+  assert.deepEqual(log.checkHead(head), { ok: true });
+  const reasons = [
+    { ...head, rootHash: log.rootHash(11) },
+    { ...head, size: 18 },
+    { ...head, lineId: 'line-elsewhere' },
+    { ...head, at: t(20) },
+  ].map((h) => {
+    const r = log.checkHead(h);
+    return r.ok ? 'ok' : r.reason;
+  });
+  assert.deepEqual(reasons, ['ROOT_MISMATCH', 'BEYOND_LOG', 'LINE_MISMATCH', 'EARLIER_THAN_ENTRY']);
+});
+
 test('a head counts only with both valid signatures; verifyHead says which are missing or bad', () => {
   const log = logOf(story(pair));
   const head = log.head(t(59, 59));
