@@ -28,7 +28,7 @@ export const InconsistencySchema = Type.Object(
     previous: CosignedHeadSchema,
     presented: CosignedHeadSchema,
     /** The consistency proof we were given, from the smaller head to the larger, base64url. */
-    proof: Type.Array(Type.String({ maxLength: 200 }), { maxItems: 200 }),
+    proof: Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 1000 }),
     /** Sides whose signatures on each head verified, when the keys were known. */
     validSignatures: Type.Optional(Type.Object({ previous: Type.Array(SideSchema), presented: Type.Array(SideSchema) }, closed)),
     /**
