@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { SELF_UPDATE_SCHEDULE } from '@parley/e2ee';
 import { linkStations, StationProcess } from '@parley/testkit';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
@@ -456,6 +457,27 @@ describe('the web app between two stations', () => {
     await shot(pageW, 'conversation');
     await pageW.getByRole('link', { name: 'Lines' }).click();
     await waitUnread(pageW, 0);
+  });
+
+  it('refreshes the browser device’s keys after so many messages, as the CLI does, and the line reads on', async () => {
+    await openLine(pageW);
+    // The count started at the device's join: 50 more messages pass the CLI's threshold of 50.
+    const many = Array.from({ length: SELF_UPDATE_SCHEDULE.every }, (_, i) => `Status report ${i + 1}`);
+    for (const t of many) await send(pageW, t);
+    const own = pageW.locator('li.group-event[data-event="keys"]', { hasText: 'This device refreshed its keys' });
+    await own.first().waitFor({ timeout: 60_000 });
+    // The hub ordered it: the other side's device processed it too.
+    await pageM
+      .locator('li.group-event[data-event="keys"]', { hasText: /chief@washington .* refreshed its keys/ })
+      .first()
+      .waitFor();
+    await send(pageW, 'Under fresh keys');
+    await waitState(pageM, 'Under fresh keys', 'received');
+    await waitRecorder(mo, moToken, 'Under fresh keys');
+    for (const page of [pageW, pageM]) assert.equal(await page.locator('li.group-event[data-event="error"]').count(), 0);
+    assert.equal(await pageM.locator('li.message[data-body="refused"]').count(), 1, 'only the replayed message');
+    await pageW.getByRole('link', { name: 'Lines' }).click();
+    await pageW.getByRole('heading', { name: 'Your lines' }).waitFor();
   });
 
   it('fits a phone screen', async () => {
