@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { opaqueApplicationMessage } from '@parley/e2ee/frames';
 import { CLI_BIN, cliOk, lastLine, runCli, StationProcess, tempDir } from '@parley/testkit';
 
 interface LineStatus {
@@ -253,11 +254,15 @@ describe('lines between two stations', () => {
     // Seat the new member through a second line to keep the first line's stream exact.
     const inv = lastLine(await cliOk(['line', 'invite', '--data', wa.dir, '--line', 'deputies', '--seats', 'retry']));
     await cliOk(['line', 'accept', '--data', mo.dir, '--seats', 'chief', inv]);
+    const summary = (await (await fetch(`${wa.url}/api/v1/lines/deputies`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      id: string;
+    };
+    const payload = Buffer.from(opaqueApplicationMessage(summary.id, new TextEncoder().encode('once only'))).toString('base64url');
     const send = () =>
       fetch(`${wa.url}/api/v1/lines/deputies/items`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ payload: Buffer.from('once only').toString('base64url'), clientId: 'client-id-0001' }),
+        body: JSON.stringify({ payload, clientId: 'client-id-0001' }),
       }).then((r) => r.json() as Promise<{ item: { pos: number }; duplicate: boolean }>);
     const [a, b] = await Promise.all([send(), send()]);
     const c = await send();

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { Base64url, DisplayName, Handle, Id, ItemKind, LineName, Payload, RoleSchema, Seq, Timestamp } from './schema-parts.js';
+import { Base64url, DisplayName, Handle, Id, ItemKind, LineName, Payload, RoleSchema, SendKind, Seq, Timestamp } from './schema-parts.js';
 
 const closed = { additionalProperties: false } as const;
 
@@ -79,7 +79,7 @@ export type LineSummary = Static<typeof LineSummary>;
 
 export const SendRequest = Type.Object(
   {
-    kind: Type.Optional(ItemKind),
+    kind: Type.Optional(SendKind),
     payload: Payload,
     /** Chosen by the client; a retry with the same id returns the first result instead of a copy. */
     clientId: Type.Optional(Id),
@@ -119,7 +119,7 @@ export const LineParams = Type.Object({ line: LineName }, closed);
 
 /** Frames a client sends on the line WebSocket. */
 export const ClientFrame = Type.Union([
-  Type.Object({ type: Type.Literal('send'), kind: Type.Optional(ItemKind), payload: Payload, clientId: Id }, closed),
+  Type.Object({ type: Type.Literal('send'), kind: Type.Optional(SendKind), payload: Payload, clientId: Id }, closed),
   Type.Object({ type: Type.Literal('ping') }, closed),
 ]);
 export type ClientFrame = Static<typeof ClientFrame>;

@@ -30,6 +30,10 @@ export const ERROR_STATUS = {
   FED_WRONG_LINE: 403,
   SEQ_GAP: 409,
   SEQ_CONFLICT: 409,
+  /** An item on the peer's stream that is not MLS of this line (or a commit/Welcome from the non-hub side). */
+  FED_BAD_ITEM: 422,
+  /** A member sent something other than an MLS application message of the line's group. */
+  NOT_ENCRYPTED: 422,
   WRONG_EPOCH: 409,
   E2EE_REFUSED: 400,
   DATA_DIR_MISSING: 500,

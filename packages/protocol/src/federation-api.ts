@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { Base64url, DisplayName, Handle, HttpUrl, Id, ItemKind, LineName, Payload, RoleSchema, Seq, Timestamp } from './schema-parts.js';
+import { Base64url, DisplayName, FedItemKind, Handle, HttpUrl, Id, LineName, Payload, RoleSchema, Seq, Timestamp } from './schema-parts.js';
 
 const closed = { additionalProperties: false } as const;
 
@@ -64,7 +64,7 @@ export type LinkResponse = Static<typeof LinkResponse>;
 export const FedItem = Type.Object(
   {
     seq: Seq,
-    kind: ItemKind,
+    kind: FedItemKind,
     payload: Payload,
     sender: Handle,
     clientId: Type.Union([Id, Type.Null()]),

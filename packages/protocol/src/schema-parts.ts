@@ -23,10 +23,16 @@ export const Payload = Type.String({ pattern: '^[A-Za-z0-9_-]*$', maxLength: 873
 /**
  * What an item carries. 'mls': an MLS message (a commit as PublicMessage, or an application
  * message as PrivateMessage); 'welcome': an MLS Welcome for devices joining the line's group.
- * 'message' is the pre-encryption plaintext kind, kept only for clients not yet upgraded.
+ * 'message' (plaintext, from before end-to-end encryption) is no longer accepted from anyone;
+ * it stays in this read-side type only so clients can name such an item if an old data
+ * directory still holds one.
  */
 export const ItemKind = Type.Union([Type.Literal('mls'), Type.Literal('welcome'), Type.Literal('message')]);
 export type ItemKind = 'mls' | 'welcome' | 'message';
+/** What a member may send: MLS application messages only (the station checks the framing). */
+export const SendKind = Type.Literal('mls');
+/** What travels between stations: MLS messages and, from the hub, Welcomes. */
+export const FedItemKind = Type.Union([Type.Literal('mls'), Type.Literal('welcome')]);
 
 export const ErrorResponse = Type.Object(
   {

@@ -19,9 +19,10 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fdatasyncSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { opaqueApplicationMessage } from '@parley/e2ee/frames';
 import type { Item } from '@parley/protocol';
 import { linkStations, StationProcess } from '@parley/testkit';
-import { LineClient } from '../test/support/line-client.js';
+import { LineClient, lineSummary } from '../test/support/line-client.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -82,8 +83,17 @@ function fsyncProbe(n = 200): { p50Ms: number; p99Ms: number } {
   return { p50Ms: Number(percentile(lat, 50).toFixed(3)), p99Ms: Number(percentile(lat, 99).toFixed(3)) };
 }
 
-function payload(): string {
-  return randomBytes(PAYLOAD_BYTES).toString('base64url');
+/**
+ * PAYLOAD_BYTES in all: random bytes in the envelope of an MLS application message of the line
+ * (the stations refuse anything else), like a member's short encrypted message.
+ */
+let payload: () => string = () => {
+  throw new Error('no line yet');
+};
+function usePayloadsFor(lineId: string): void {
+  const envelope = opaqueApplicationMessage(lineId, new Uint8Array(0)).length;
+  const body = Math.max(0, PAYLOAD_BYTES - envelope);
+  payload = () => Buffer.from(opaqueApplicationMessage(lineId, randomBytes(body))).toString('base64url');
 }
 
 async function main(): Promise<void> {
@@ -101,6 +111,7 @@ async function main(): Promise<void> {
     const alice = await washington.addEnrolledMember('alice');
     const boris = await moscow.addEnrolledMember('boris');
     await linkStations(washington, moscow, 'bench', ['alice'], ['boris']);
+    usePayloadsFor((await lineSummary(washington.url, alice, 'bench')).id as string);
 
     // The receiver resolves whoever waits for a client id, and counts arrivals.
     const waiting = new Map<string, (at: bigint) => void>();

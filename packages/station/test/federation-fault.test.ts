@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { RECORDER_HANDLE } from '@parley/protocol';
 import { checkLiveView, checkStream, linkStations, StationProcess, TcpProxy, type SenderLog } from '@parley/testkit';
-import { type ClientItem, httpSendAll, LineClient, lineSummary, readTimeline, waitFor } from './support/line-client.js';
+import { type ClientItem, httpSendAll, LineClient, lineSummary, opaquePayload, readTimeline, waitFor } from './support/line-client.js';
 
 // Two real station processes, each reaching the other only through a TCP proxy; clients on
 // both sides send thousands of items at once while the stations are killed with SIGKILL and
@@ -27,10 +27,10 @@ function prng(seed: number): () => number {
   };
 }
 
-function makeItems(prefix: string, n: number): ClientItem[] {
+function makeItems(lineId: string, prefix: string, n: number): ClientItem[] {
   return Array.from({ length: n }, (_, i) => ({
     clientId: `${prefix}-${String(i).padStart(6, '0')}`,
-    payload: Buffer.concat([Buffer.from(`${prefix}:${i}:`), randomBytes(24)]).toString('base64url'),
+    payload: opaquePayload(lineId, Buffer.concat([Buffer.from(`${prefix}:${i}:`), randomBytes(24)])),
     acceptedSeq: null,
   }));
 }
@@ -85,6 +85,7 @@ describe('a line under faults', () => {
       bella: await moscow.addEnrolledMember('bella'),
     };
     await linkStations(washington, moscow, 'hotline', ['alice', 'anna'], ['boris', 'bella']);
+    const lineId = (await lineSummary(washington.url, tokens.alice, 'hotline')).id as string;
 
     // Each side: one pipelined WebSocket client (also watching the line live) and parallel HTTP senders.
     const alice = new LineClient({ url: washington.url, token: tokens.alice, line: 'hotline', keepView: true });
@@ -96,10 +97,10 @@ describe('a line under faults', () => {
     await alice.start();
     await boris.start();
     const sent = {
-      alice: makeItems('alice', PER_DIRECTION_WS),
-      anna: makeItems('anna', PER_DIRECTION_HTTP),
-      boris: makeItems('boris', PER_DIRECTION_WS),
-      bella: makeItems('bella', PER_DIRECTION_HTTP),
+      alice: makeItems(lineId, 'alice', PER_DIRECTION_WS),
+      anna: makeItems(lineId, 'anna', PER_DIRECTION_HTTP),
+      boris: makeItems(lineId, 'boris', PER_DIRECTION_WS),
+      bella: makeItems(lineId, 'bella', PER_DIRECTION_HTTP),
     };
 
     const t0 = Date.now();

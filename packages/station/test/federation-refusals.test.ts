@@ -6,7 +6,7 @@ import { FED_HEADERS, type Item } from '@parley/protocol';
 import { linkStations, StationProcess, TcpProxy } from '@parley/testkit';
 import { signRequest, verifyResponse } from '../src/federation/signing.js';
 import { StationKey } from '../src/identity/station-key.js';
-import { type ClientItem, LineClient, lineSummary, readTimeline, waitFor } from './support/line-client.js';
+import { type ClientItem, LineClient, lineSummary, opaquePayload, readTimeline, waitFor } from './support/line-client.js';
 
 // A peer station's requests are crafted here by hand, signed with the peer's real key (read
 // from its data directory) or a stranger's, and sent straight to the station under test.
@@ -20,10 +20,12 @@ interface FedReply {
   signedByStation: boolean;
 }
 
+let lineId = '';
+
 function item(n: number, prefix = 'fresh'): ClientItem {
   return {
     clientId: `${prefix}-${String(n).padStart(6, '0')}`,
-    payload: Buffer.from(`${prefix} ${n}`).toString('base64url'),
+    payload: opaquePayload(lineId, `${prefix} ${n}`),
     acceptedSeq: null,
   };
 }
@@ -33,7 +35,6 @@ describe('federation refusals', () => {
   let moscow: StationProcess;
   let alice: string;
   let boris: string;
-  let lineId: string;
   let moscowKey: StationKey;
   let washingtonKey: StationKey;
   let delivered: Item[];
@@ -116,8 +117,8 @@ describe('federation refusals', () => {
   });
   const freshItem = (seq: number, changes: Partial<Record<string, unknown>> = {}) => ({
     seq,
-    kind: 'message',
-    payload: Buffer.from(`injected ${seq}`).toString('base64url'),
+    kind: 'mls',
+    payload: opaquePayload(lineId, `injected ${seq}`),
     sender: 'boris',
     clientId: `injected-${seq}-abcdef`,
     sentAt: Date.now(),
@@ -231,7 +232,7 @@ describe('federation refusals', () => {
   it('refuses a rewind that alters an item already delivered', async () => {
     await unchanged(async () => {
       const [one, two, three] = delivered as [Item, Item, Item];
-      const altered = Buffer.from('not what was said').toString('base64url');
+      const altered = opaquePayload(lineId, 'not what was said');
       refused(await fed(itemsPath(), { items: [asFed(two, { payload: altered })] }), 409, 'SEQ_CONFLICT');
       refused(await fed(itemsPath(), { items: [asFed(one), asFed(two, { sender: 'mallory' })] }), 409, 'SEQ_CONFLICT');
       // Even riding along with a legitimate new item, the rewrite sinks the whole batch.
@@ -248,6 +249,32 @@ describe('federation refusals', () => {
       refused(await fed(itemsPath(), { items: [freshItem(4, { seq: '4' })] }), 400, 'VALIDATION_FAILED');
       refused(await fed(itemsPath(), { items: [freshItem(4, { payload: 'not base64url!' })] }), 400, 'VALIDATION_FAILED');
       refused(await fed(itemsPath(), { items: [] }), 400, 'VALIDATION_FAILED');
+    });
+  });
+
+  it('refuses anything but MLS of this line, from the peer and from a member: no plaintext is stored', async () => {
+    const plain = Buffer.from('plain words').toString('base64url');
+    const otherLine = opaquePayload('some-other-line', 'wrong group');
+    await unchanged(async () => {
+      refused(await fed(itemsPath(), { items: [freshItem(4, { kind: 'message', payload: plain })] }), 400, 'VALIDATION_FAILED');
+      refused(await fed(itemsPath(), { items: [freshItem(4, { payload: plain })] }), 422, 'FED_BAD_ITEM');
+      refused(await fed(itemsPath(), { items: [freshItem(4, { payload: otherLine })] }), 422, 'FED_BAD_ITEM');
+      // Moscow is not the hub of this line: it may not send Welcomes on its stream.
+      refused(await fed(itemsPath(), { items: [freshItem(4, { kind: 'welcome' })] }), 422, 'FED_BAD_ITEM');
+      const post = async (body: Record<string, unknown>) => {
+        const res = await fetch(`${washington.url}/api/v1/lines/hotline/items`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${alice}` },
+          body: JSON.stringify(body),
+        });
+        return { status: res.status, code: ((await res.json()) as { error?: { code?: string } }).error?.code };
+      };
+      assert.deepEqual(await post({ payload: plain, clientId: 'plain-000001' }), { status: 422, code: 'NOT_ENCRYPTED' });
+      assert.deepEqual(await post({ kind: 'message', payload: plain, clientId: 'plain-000002' }), {
+        status: 400,
+        code: 'VALIDATION_FAILED',
+      });
+      assert.deepEqual(await post({ payload: otherLine, clientId: 'plain-000003' }), { status: 422, code: 'NOT_ENCRYPTED' });
     });
   });
 
@@ -302,6 +329,7 @@ describe('endpoint failover', () => {
     const alice = await washington.addEnrolledMember('alice');
     const boris = await moscow.addEnrolledMember('boris');
     await linkStations(washington, moscow, 'hotline', ['alice'], ['boris']);
+    lineId = (await lineSummary(moscow.url, boris, 'hotline')).id as string;
     const client = new LineClient({ url: moscow.url, token: boris, line: 'hotline' });
     await client.start();
     cleanup.push(() => client.stop());

@@ -2,17 +2,19 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { checkStream, linkStations, StationProcess, testPostgresUrl } from '@parley/testkit';
-import { type ClientItem, httpSendAll, LineClient, readTimeline, waitFor } from './support/line-client.js';
+import { type ClientItem, httpSendAll, LineClient, lineSummary, opaquePayload, readTimeline, waitFor } from './support/line-client.js';
 
 const pgAdmin = testPostgresUrl();
 const LINE = 'chiefs';
 /** Items the first test sent, so the second can check the whole stream from seq 1. */
 const early = { toMoscow: [] as ClientItem[], toWashington: [] as ClientItem[] };
 
+let lineId = '';
+
 function makeItems(prefix: string, n: number): ClientItem[] {
   return Array.from({ length: n }, (_, i) => ({
     clientId: `${prefix}-${i}-${randomBytes(4).toString('hex')}`,
-    payload: Buffer.from(`${prefix} ${i}`).toString('base64url'),
+    payload: opaquePayload(lineId, `${prefix} ${i}`),
     acceptedSeq: null,
   }));
 }
@@ -36,6 +38,7 @@ describe('a station of three processes on PostgreSQL', { skip: pgAdmin ? false :
     waToken = await (procs[0] as StationProcess).addEnrolledMember('chief', 'principal');
     moToken = await mo.addEnrolledMember('chief', 'principal');
     await linkStations(procs[0] as StationProcess, mo, LINE, ['chief'], ['chief']);
+    lineId = (await lineSummary(mo.url, moToken, LINE)).id as string;
   });
   after(async () => {
     await Promise.all([...procs.map((p) => p.stop()), mo.stop()]);

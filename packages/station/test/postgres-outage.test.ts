@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePort, runCli, StationProcess, tempDir } from '@parley/testkit';
-import { waitFor } from './support/line-client.js';
+import { lineSummary, opaquePayload, waitFor } from './support/line-client.js';
 
 const PG_SCRIPT = fileURLToPath(new URL('../../../../scripts/pg-server.sh', import.meta.url));
 const havePostgres = existsSync('/usr/lib/postgresql') && readdirSync('/usr/lib/postgresql').length > 0;
@@ -65,13 +65,14 @@ describe('a station whose PostgreSQL goes away', { skip: skipReason }, () => {
     await other.addEnrolledMember('boris');
     const { linkStations } = await import('@parley/testkit');
     await linkStations(st, other, 'hotline', ['alice'], ['boris']);
+    const lineId = (await lineSummary(st.url, token, 'hotline')).id as string;
     // One retry on a dropped connection: the test only cares what the station answers.
     const send = (text: string, clientId: string): Promise<Response> => post(text, clientId).catch(() => post(text, clientId));
     const post = (text: string, clientId: string) =>
       fetch(`${st.url}/api/v1/lines/hotline/items`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ payload: Buffer.from(text).toString('base64url'), clientId }),
+        body: JSON.stringify({ payload: opaquePayload(lineId, text), clientId }),
       });
     assert.equal((await send('before the outage', 'outage-test-0001')).status, 200);
 

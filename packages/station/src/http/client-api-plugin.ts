@@ -1,4 +1,4 @@
-import type { ItemKind } from '@parley/protocol';
+import { checkMemberItem } from '@parley/e2ee/frames';
 import type { WebSocket } from '@fastify/websocket';
 import {
   ClientFrame,
@@ -120,13 +120,17 @@ export async function clientApiPlugin(app: FastifyInstance, opts: { ctx: Station
   async function send(
     line: LineRow,
     auth: AuthContext,
-    body: { kind?: ItemKind; payload: string; clientId?: string },
+    body: { kind?: 'mls'; payload: string; clientId?: string },
     chain?: { failed: boolean },
   ) {
+    const payload = Buffer.from(body.payload, 'base64url');
+    const verdict = checkMemberItem(line.id, payload);
+    if (!verdict.ok)
+      throw new ParleyError('NOT_ENCRYPTED', verdict.reason, 'send with an up-to-date Parley client, which encrypts end to end');
     const res = await ctx.outbox.append({
       lineId: line.id,
-      kind: body.kind ?? 'message',
-      payload: Buffer.from(body.payload, 'base64url'),
+      kind: 'mls',
+      payload,
       senderHandle: auth.member.handle,
       clientId: body.clientId ?? null,
       sentAt: Date.now(),

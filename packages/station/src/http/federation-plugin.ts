@@ -8,6 +8,7 @@ import {
   LinkRequest,
   ParleyError,
 } from '@parley/protocol';
+import { checkPeerItem } from '@parley/e2ee/frames';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { verifyRequest, signResponse } from '../federation/signing.js';
 import { type NonceRecord, recordNonce, SeqGapError, storeIncoming } from '../lines/inbox.js';
@@ -130,6 +131,14 @@ export async function federationPlugin(app: FastifyInstance, opts: { ctx: Statio
       const items = (req.body as ItemsBatch).items;
       const nonce = req.fedNonce as NonceRecord;
       try {
+        // Only MLS of this line's group crosses: nothing readable ever reaches our storage.
+        for (const it of items) {
+          const verdict = checkPeerItem(line.id, it.kind, Buffer.from(it.payload, 'base64url'), line.role === 'acceptor');
+          if (!verdict.ok) {
+            req.log.warn({ line: line.name, seq: it.seq, reason: verdict.reason }, 'peer sent an item that is not MLS of this line');
+            throw new ParleyError('FED_BAD_ITEM', `item ${it.seq}: ${verdict.reason}`);
+          }
+        }
         const before = num(line.in_seq);
         const ackedSeq = await storeIncoming(db, ctx.hub, line.id, items, Date.now(), nonce);
         ctx.metrics.itemsReceived.inc(Math.max(0, ackedSeq - before));

@@ -1,4 +1,3 @@
-import type { ItemKind } from '@parley/protocol';
 import { AckResponse, type FedItem, Heartbeat, type Health } from '@parley/protocol';
 import type { Logger } from 'pino';
 import type { Db } from '../db/open.js';
@@ -197,7 +196,7 @@ export class LineRuntime {
       }
       const items: FedItem[] = rows.map((r) => ({
         seq: num(r.seq),
-        kind: r.kind as ItemKind,
+        kind: r.kind as FedItem['kind'], // the outbox stores only what the client API let in: 'mls', and 'welcome' from the hub
         payload: Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength).toString('base64url'),
         sender: r.sender_handle,
         clientId: r.client_id,
