@@ -1,6 +1,9 @@
 // Stable error codes. A client or a peer station branches on `code`; `message` is for people.
 // Codes are never renamed once shipped: add new ones instead.
+import { CALL_ERROR_STATUS } from './call-errors.js';
+
 export const ERROR_STATUS = {
+  ...CALL_ERROR_STATUS,
   BAD_REQUEST: 400,
   MALFORMED_JSON: 400,
   VALIDATION_FAILED: 400,

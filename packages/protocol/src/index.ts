@@ -8,3 +8,5 @@ export * from './admin-api.js';
 export * from './federation-api.js';
 export * from './validate.js';
 export * from './e2ee-api.js';
+export * from './call-errors.js';
+export * from './line-events.js';

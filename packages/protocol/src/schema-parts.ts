@@ -21,18 +21,27 @@ export const HttpUrl = Type.String({ pattern: '^https?://[^\\s/]+(/[^\\s]*)?$', 
 /** Opaque item payload (ciphertext once end-to-end encryption lands). 64 KiB of bytes at most. */
 export const Payload = Type.String({ pattern: '^[A-Za-z0-9_-]*$', maxLength: 87382 });
 /**
- * What an item carries. 'mls': an MLS message (a commit as PublicMessage, or an application
+ * What an item carries. 'call' and 'record' are the hub's line events (see line-events.ts). 'mls': an MLS message (a commit as PublicMessage, or an application
  * message as PrivateMessage); 'welcome': an MLS Welcome for devices joining the line's group.
  * 'message' (plaintext, from before end-to-end encryption) is no longer accepted from anyone;
  * it stays in this read-side type only so clients can name such an item if an old data
  * directory still holds one.
  */
-export const ItemKind = Type.Union([Type.Literal('mls'), Type.Literal('welcome'), Type.Literal('message')]);
-export type ItemKind = 'mls' | 'welcome' | 'message';
+export const ItemKind = Type.Union([
+  Type.Literal('mls'),
+  Type.Literal('welcome'),
+  Type.Literal('call'),
+  Type.Literal('record'),
+  Type.Literal('message'),
+]);
+export type ItemKind = 'mls' | 'welcome' | 'call' | 'record' | 'message';
 /** What a member may send: MLS application messages only (the station checks the framing). */
 export const SendKind = Type.Literal('mls');
-/** What travels between stations: MLS messages and, from the hub, Welcomes. */
-export const FedItemKind = Type.Union([Type.Literal('mls'), Type.Literal('welcome')]);
+/**
+ * What travels between stations: MLS messages; from the hub only, Welcomes, call events it
+ * ordered ('call') and joint-record entries it made ('record'), see line-events.ts.
+ */
+export const FedItemKind = Type.Union([Type.Literal('mls'), Type.Literal('welcome'), Type.Literal('call'), Type.Literal('record')]);
 
 export const ErrorResponse = Type.Object(
   {

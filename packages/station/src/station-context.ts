@@ -7,6 +7,7 @@ import type { Hub } from './lines/hub.js';
 import type { ArchiveKey } from './e2ee/archive-key.js';
 import type { LineManager } from './lines/line-manager.js';
 import type { Outbox } from './lines/outbox.js';
+import type { CallDesk } from './calls/call-desk.js';
 
 /** What every HTTP plugin of a running station may use. */
 export interface StationContext {
@@ -16,6 +17,8 @@ export interface StationContext {
   hub: Hub;
   outbox: Outbox;
   lines: LineManager;
+  /** Calls on each line: ordered by the hub, deadlines run by the process holding the line. */
+  calls: CallDesk;
   /** Seals the recorders' keys, group states and archives; kept outside the database. */
   archiveKey: ArchiveKey;
   /** Failed logins per handle (tight) and per client address (loose: an operations centre shares one). */

@@ -8,6 +8,7 @@ import { buildServer, type ServerOptions } from './http/server.js';
 import { Hub } from './lines/hub.js';
 import { LineManager } from './lines/line-manager.js';
 import { Outbox } from './lines/outbox.js';
+import { CallDesk } from './calls/call-desk.js';
 import { ArchiveKey } from './e2ee/archive-key.js';
 import { LineRecorder, type RecorderDeps } from './e2ee/recorder.js';
 import { Endpoints } from './federation/endpoints.js';
@@ -73,6 +74,7 @@ export class Station {
       outbox,
       archiveKey,
       lines: undefined as unknown as LineManager, // set just below; the metrics need a late reference
+      calls: undefined as unknown as CallDesk, // set just below: it needs the context itself
       throttle: { byHandle: new LoginThrottle(5), byAddress: new LoginThrottle(50) },
       metrics: createMetrics(db, () => lines as LineManager),
     };
@@ -97,6 +99,7 @@ export class Station {
       (lineId) => new LineRecorder(lineId, recorderDeps),
     );
     ctx.lines = lines;
+    ctx.calls = new CallDesk(ctx);
     const station = new Station(ctx);
     try {
       const pgUrl = databaseUrl(data);
@@ -112,6 +115,7 @@ export class Station {
         station.servers.push(app);
       }
       await lines.start();
+      ctx.calls.start();
     } catch (e) {
       await station.stop();
       throw e;
@@ -121,6 +125,7 @@ export class Station {
   }
 
   async stop(): Promise<void> {
+    this.ctx.calls?.stop();
     await this.ctx.lines.stop();
     await Promise.all(this.servers.map((s) => s.close()));
     this.servers = [];

@@ -8,13 +8,14 @@ import {
   LinkRequest,
   ParleyError,
 } from '@parley/protocol';
-import { checkPeerItem } from '@parley/e2ee/frames';
+import { checkPeerStreamItem } from '../lines/peer-items.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { verifyRequest, signResponse } from '../federation/signing.js';
 import { type NonceRecord, recordNonce, SeqGapError, storeIncoming } from '../lines/inbox.js';
 import { answerLinkRequest } from '../lines/link-ceremony.js';
 import { lineById, num, recordHeartbeat, type LineRow } from '../lines/line-store.js';
 import type { StationContext } from '../station-context.js';
+import { callsFederationRoutes } from './calls-plugin.js';
 import { e2eeFederationRoutes } from './e2ee-plugin.js';
 import { toParleyError } from './errors.js';
 
@@ -133,7 +134,7 @@ export async function federationPlugin(app: FastifyInstance, opts: { ctx: Statio
       try {
         // Only MLS of this line's group crosses: nothing readable ever reaches our storage.
         for (const it of items) {
-          const verdict = checkPeerItem(line.id, it.kind, Buffer.from(it.payload, 'base64url'), line.role === 'acceptor');
+          const verdict = checkPeerStreamItem(line.id, it.kind, Buffer.from(it.payload, 'base64url'), line.role === 'acceptor');
           if (!verdict.ok) {
             req.log.warn({ line: line.name, seq: it.seq, reason: verdict.reason }, 'peer sent an item that is not MLS of this line');
             throw new ParleyError('FED_BAD_ITEM', `item ${it.seq}: ${verdict.reason}`);
@@ -170,6 +171,12 @@ export async function federationPlugin(app: FastifyInstance, opts: { ctx: Statio
   );
 
   e2eeFederationRoutes(
+    app,
+    ctx,
+    (req) => verifyLinePeer(req),
+    (req) => req.fedLine as LineRow,
+  );
+  callsFederationRoutes(
     app,
     ctx,
     (req) => verifyLinePeer(req),

@@ -88,6 +88,11 @@ export class LineManager {
     }
   }
 
+  /** The lines this process runs (holds the lease of). */
+  heldLineIds(): string[] {
+    return [...this.runtimes.keys()];
+  }
+
   runtime(lineId: string): LineRuntime | undefined {
     return this.runtimes.get(lineId);
   }

@@ -1,0 +1,89 @@
+// Line events: what the hub (the inviting station) orders on its own stream besides MLS, so that
+// both stations see them in one order. A 'call' item is a call event (public metadata: who,
+// which call, which urgency, when) with the member's end-to-end encrypted body beside it; a
+// 'record' item is an entry of the joint record the hub adds (receipts of item hashes, roster
+// changes). Both travel as UTF-8 JSON in the item's payload; the stations check them with the
+// schemas of @parley/calls and @parley/record.
+import { Type, type Static } from 'typebox';
+import { fromBase64url, toBase64url } from './bytes.js';
+import { Handle, Id, Payload, Seq, Timestamp } from './schema-parts.js';
+
+const closed = { additionalProperties: false } as const;
+
+export interface CallItemPayload {
+  /** A CallEvent of @parley/calls, `at` and `by` filled by the hub. */
+  event: unknown;
+  /** The member's MLS application message (topics, reasons, SDP…), or null. */
+  body: string | null;
+}
+
+export interface RecordItemPayload {
+  /** An entry event of @parley/record (type and fields; index and time come from the log). */
+  entry: unknown;
+}
+
+export function encodeLineEvent(value: CallItemPayload | RecordItemPayload): string {
+  return toBase64url(new TextEncoder().encode(JSON.stringify(value)));
+}
+
+/** The JSON object in a line event's payload, or undefined if it is not one. */
+export function decodeLineEvent(payload: string | Uint8Array): Record<string, unknown> | undefined {
+  try {
+    const bytes = typeof payload === 'string' ? fromBase64url(payload) : payload;
+    if (!bytes) return undefined;
+    const v: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const CALL_MEMBER_ACTIONS = [
+  'request',
+  'acknowledge',
+  'accept',
+  'decline',
+  'cancel',
+  'ring',
+  'connect',
+  'end',
+  'join',
+  'leave',
+] as const;
+export type CallMemberAction = (typeof CALL_MEMBER_ACTIONS)[number];
+
+const Urgency = Type.Union([Type.Literal('routine'), Type.Literal('priority'), Type.Literal('immediate'), Type.Literal('flash')]);
+
+/** A member acts on a call: `POST /api/v1/lines/:line/calls`. The station fills who and when. */
+export const CallActionRequest = Type.Object(
+  {
+    action: Type.Union(CALL_MEMBER_ACTIONS.map((a) => Type.Literal(a))),
+    /** Absent on a request: the station makes one. */
+    callId: Type.Optional(Id),
+    /** On a request: the talk (series) it continues; absent starts a new talk. */
+    talkId: Type.Optional(Id),
+    urgency: Type.Optional(Urgency),
+    to: Type.Optional(Handle),
+    scheduledFor: Type.Optional(Timestamp),
+    /** The encrypted body: an MLS application message of the line's group. */
+    body: Type.Optional(Payload),
+    clientId: Id,
+  },
+  closed,
+);
+export type CallActionRequest = Static<typeof CallActionRequest>;
+
+/** The other station hands a member's call event to the hub: `POST /fed/v1/lines/:id/calls`. */
+export const FedCallRequest = Type.Object(
+  {
+    /** A CallEvent whose `by` is a seat on the sending side; checked by the hub with @parley/calls. */
+    event: Type.Record(Type.String(), Type.Unknown()),
+    body: Type.Union([Payload, Type.Null()]),
+    clientId: Id,
+  },
+  closed,
+);
+export type FedCallRequest = Static<typeof FedCallRequest>;
+
+export const FedCallResponse = Type.Object({ seq: Seq }, closed);
+export type FedCallResponse = Static<typeof FedCallResponse>;

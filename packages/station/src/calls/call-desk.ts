@@ -1,0 +1,297 @@
+import {
+  applyCallEvent,
+  type CallActor,
+  type CallBook,
+  type CallEvent,
+  type CallPolicy,
+  checkCallEvent,
+  dueActions,
+  emptyCallBook,
+  newCallId,
+  nextWakeAt,
+  resolveCallPolicy,
+  type Side,
+} from '@parley/calls';
+import { checkMemberItem } from '@parley/e2ee/frames';
+import {
+  type CallActionRequest,
+  decodeLineEvent,
+  encodeLineEvent,
+  FedCallResponse,
+  ParleyError,
+  RECORDER_HANDLE,
+  type Role,
+} from '@parley/protocol';
+import type { MembersTable } from '../db/schema.js';
+import { Endpoints } from '../federation/endpoints.js';
+import { fedPost } from '../federation/fed-client.js';
+import { type LineRow, lineById, num, peerSeatsOf, seatsOf } from '../lines/line-store.js';
+import type { StationContext } from '../station-context.js';
+
+/**
+ * The line's calls as both stations see them. The hub (the inviting station) is the one place
+ * where call events are ordered: a member's action is checked against the hub's book and, if it
+ * stands, appended to the hub's outgoing stream as a 'call' item; the other station passes its
+ * members' actions to the hub and learns the outcome from that stream. So both books are the
+ * same fold, in the same order, of the same items. Deadlines (escalation, expiry) are the hub's
+ * scheduler's, run by the process that holds the line.
+ *
+ * Within one process, actions on a line are serialized, so the check and the append cannot
+ * interleave. Several processes on PostgreSQL can still race two actions on one call; the
+ * fold then keeps the first and skips the other (logged), on both stations alike.
+ */
+export class CallDesk {
+  private readonly lines = new Map<string, { book: CallBook; seq: number; chain: Promise<unknown> }>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  readonly policy: CallPolicy;
+
+  constructor(private readonly ctx: StationContext) {
+    this.policy = policyFromEnv();
+  }
+
+  /** The hub's scheduler: one look a second at the lines this process holds. */
+  start(): void {
+    this.timer = setInterval(() => void this.runDue().catch((err) => this.ctx.log.error({ err }, 'call scheduler failed')), 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private state(lineId: string) {
+    let s = this.lines.get(lineId);
+    if (!s) {
+      s = { book: emptyCallBook(), seq: 0, chain: Promise.resolve() };
+      this.lines.set(lineId, s);
+    }
+    return s;
+  }
+
+  private serial<T>(lineId: string, fn: () => Promise<T>): Promise<T> {
+    const s = this.state(lineId);
+    const next = s.chain.then(fn, fn);
+    s.chain = next.catch(() => {});
+    return next;
+  }
+
+  /** The book, brought up to date with the hub's stream as this station holds it. */
+  book(line: LineRow): Promise<CallBook> {
+    return this.serial(line.id, () => this.refresh(line));
+  }
+
+  private async refresh(line: LineRow): Promise<CallBook> {
+    const s = this.state(line.id);
+    const rows = await this.ctx.db
+      .selectFrom('items')
+      .select(['seq', 'payload'])
+      .where('line_id', '=', line.id)
+      .where('dir', '=', line.role === 'inviter' ? 'out' : 'in')
+      .where('kind', '=', 'call')
+      .where('seq', '>', s.seq)
+      .orderBy('seq')
+      .execute();
+    if (rows.length === 0) return s.book;
+    const roles = await this.roles(line);
+    for (const row of rows) {
+      s.seq = num(row.seq);
+      const env = decodeLineEvent(new Uint8Array(row.payload));
+      const checked = checkCallEvent(env?.event);
+      if (!checked.ok) {
+        this.ctx.log.error({ line: line.name, seq: s.seq }, 'a call item that is not a call event');
+        continue;
+      }
+      const ev = checked.value;
+      const res = applyCallEvent(s.book, ev, { actor: actorOf(ev, roles), now: Math.max(Date.now(), ev.at), policy: this.policy });
+      if (res.ok) s.book = res.calls;
+      else this.ctx.log.warn({ line: line.name, seq: s.seq, code: res.error.code }, 'a call event the book does not take');
+    }
+    return s.book;
+  }
+
+  private async roles(line: LineRow): Promise<Map<string, Role>> {
+    const ours: Side = line.role === 'inviter' ? 'inviter' : 'acceptor';
+    const theirs: Side = ours === 'inviter' ? 'acceptor' : 'inviter';
+    const m = new Map<string, Role>();
+    for (const s of await seatsOf(this.ctx.db, line.id)) m.set(`${ours}/${s.handle}`, s.role);
+    for (const s of await peerSeatsOf(this.ctx.db, line.id)) m.set(`${theirs}/${s.handle}`, s.role);
+    return m;
+  }
+
+  /** A member of this station acts on a call. Returns the event as ordered and the hub's sequence number. */
+  async act(line: LineRow, member: MembersTable, req: CallActionRequest): Promise<{ event: CallEvent; seq: number; duplicate: boolean }> {
+    if (req.body !== undefined) {
+      const verdict = checkMemberItem(line.id, new Uint8Array(Buffer.from(req.body, 'base64url')));
+      if (!verdict.ok) throw new ParleyError('NOT_ENCRYPTED', `the call's body: ${verdict.reason}`);
+    }
+    const side: Side = line.role === 'inviter' ? 'inviter' : 'acceptor';
+    const book = await this.book(line);
+    const event = eventFor(req, book, { side, handle: member.handle }, Date.now());
+    const actor: CallActor = { kind: 'seat', side, handle: member.handle, role: member.role as Role, seated: true };
+    if (line.role === 'inviter') return this.order(line, event, req.body ?? null, req.clientId, actor);
+    // Refuse early what the hub would refuse; the hub decides all the same.
+    const pre = applyCallEvent(book, event, { actor, now: event.at, policy: this.policy });
+    if (!pre.ok) throw new ParleyError(pre.error.code, pre.error.message);
+    const res = await fedPost(
+      this.ctx.data.key,
+      line.peer_public_key,
+      this.ctx.lines.runtime(line.id)?.endpoints ?? new Endpoints(JSON.parse(line.peer_urls) as string[]),
+      `fed/v1/lines/${line.id}/calls`,
+      { event, body: req.body ?? null, clientId: req.clientId },
+      FedCallResponse,
+    );
+    // Answer once the hub's item is on our own timeline, so the member's next look shows it.
+    const deadline = Date.now() + 5000;
+    while (this.state(line.id).seq < res.seq && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      await this.book(line);
+    }
+    const ordered = this.eventAt(line, res.seq);
+    return { event: (await ordered) ?? event, seq: res.seq, duplicate: false };
+  }
+
+  private async eventAt(line: LineRow, seq: number): Promise<CallEvent | undefined> {
+    const row = await this.ctx.db
+      .selectFrom('items')
+      .select('payload')
+      .where('line_id', '=', line.id)
+      .where('dir', '=', line.role === 'inviter' ? 'out' : 'in')
+      .where('seq', '=', seq)
+      .executeTakeFirst();
+    const checked = row ? checkCallEvent(decodeLineEvent(new Uint8Array(row.payload))?.event) : undefined;
+    return checked?.ok ? checked.value : undefined;
+  }
+
+  /** At the hub: a member of the other station acts (passed on, signed, by their station). */
+  async orderFromPeer(line: LineRow, raw: unknown, body: string | null, clientId: string): Promise<{ seq: number }> {
+    if (line.role !== 'inviter') throw new ParleyError('FORBIDDEN', 'only the inviting station orders call events on this line');
+    const checked = checkCallEvent(raw);
+    if (!checked.ok) throw new ParleyError(checked.error.code, checked.error.message);
+    const event = checked.value;
+    const by = event.by;
+    if (!('handle' in by) || by.side !== 'acceptor')
+      throw new ParleyError('CALL_ACTOR_MISMATCH', 'the other station may act only for its own members');
+    if (body !== null) {
+      const verdict = checkMemberItem(line.id, new Uint8Array(Buffer.from(body, 'base64url')));
+      if (!verdict.ok) throw new ParleyError('NOT_ENCRYPTED', `the call's body: ${verdict.reason}`);
+    }
+    const seat = (await peerSeatsOf(this.ctx.db, line.id)).find((s) => s.handle === by.handle);
+    const actor: CallActor = { kind: 'seat', side: 'acceptor', handle: by.handle, role: seat?.role ?? 'principal', seated: !!seat };
+    // The hub's clock dates the event, as it does its own members' events.
+    const res = await this.order(line, { ...event, at: Math.max(Date.now(), event.at) }, body, clientId, actor);
+    return { seq: res.seq };
+  }
+
+  private order(
+    line: LineRow,
+    event: CallEvent,
+    body: string | null,
+    clientId: string,
+    actor: CallActor,
+  ): Promise<{ event: CallEvent; seq: number; duplicate: boolean }> {
+    return this.serial(line.id, async () => {
+      const sender = RECORDER_HANDLE;
+      const existing = await this.ctx.db
+        .selectFrom('items')
+        .select(['seq', 'payload'])
+        .where('line_id', '=', line.id)
+        .where('dir', '=', 'out')
+        .where('sender_handle', '=', sender)
+        .where('client_id', '=', clientId)
+        .executeTakeFirst();
+      if (existing) {
+        const prior = checkCallEvent(decodeLineEvent(new Uint8Array(existing.payload))?.event);
+        if (prior.ok) return { event: prior.value, seq: num(existing.seq), duplicate: true };
+      }
+      if (event.action === 'request' && event.to !== undefined) {
+        const far = event.by.side === 'inviter' ? await peerSeatsOf(this.ctx.db, line.id) : await seatsOf(this.ctx.db, line.id);
+        if (!far.some((x) => x.handle === event.to)) {
+          throw new ParleyError(
+            'VALIDATION_FAILED',
+            `${event.to} holds no seat on the other side of this line`,
+            'name a seat of the far side, or nobody',
+          );
+        }
+      }
+      const book = await this.refresh(line);
+      const res = applyCallEvent(book, event, { actor, now: Date.now(), policy: this.policy });
+      if (!res.ok) throw new ParleyError(res.error.code, res.error.message);
+      const { row } = await this.ctx.outbox.append({
+        lineId: line.id,
+        kind: 'call',
+        payload: Buffer.from(encodeLineEvent({ event, body }), 'base64url'),
+        senderHandle: sender,
+        clientId,
+        sentAt: Date.now(),
+      });
+      const s = this.state(line.id);
+      if (num(row.seq) === s.seq + 1) {
+        s.book = res.calls;
+        s.seq = num(row.seq);
+      }
+      return { event, seq: num(row.seq), duplicate: false };
+    });
+  }
+
+  /** Deadlines on the lines whose hub runs in this process. */
+  private async runDue(): Promise<void> {
+    const now = Date.now();
+    for (const lineId of this.ctx.lines.heldLineIds()) {
+      const s = this.lines.get(lineId);
+      const line = await lineById(this.ctx.db, lineId);
+      if (!line || line.role !== 'inviter') continue;
+      const book = await this.book(line);
+      if (s && (nextWakeAt(book, this.policy, now) ?? Number.POSITIVE_INFINITY) > now) continue;
+      for (const ev of dueActions(book, this.policy, now)) {
+        const clientId = `sched-${ev.callId}-${ev.action}${ev.action === 'escalate' ? `-${ev.level}` : ''}`.slice(0, 64);
+        await this.order(line, ev, null, clientId, { kind: 'station', side: 'inviter' }).catch((err) =>
+          this.ctx.log.warn({ err, line: line.name, call: ev.callId }, 'scheduled call event refused'),
+        );
+      }
+    }
+  }
+}
+
+function actorOf(ev: CallEvent, roles: Map<string, Role>): CallActor {
+  if (!('handle' in ev.by)) return { kind: 'station', side: ev.by.side };
+  // Admitted by the hub when it was ordered; a seat since removed does not undo history.
+  return {
+    kind: 'seat',
+    side: ev.by.side,
+    handle: ev.by.handle,
+    role: roles.get(`${ev.by.side}/${ev.by.handle}`) ?? 'principal',
+    seated: true,
+  };
+}
+
+/** The event a member's request stands for, in the call core's terms. */
+function eventFor(req: CallActionRequest, book: CallBook, by: { side: Side; handle: string }, at: number): CallEvent {
+  if (req.action === 'request') {
+    if (!req.urgency) throw new ParleyError('VALIDATION_FAILED', 'a call request needs an urgency: routine, priority, immediate or flash');
+    const ev = {
+      callId: req.callId ?? newCallId(),
+      talkId: req.talkId ?? newCallId(),
+      action: 'request' as const,
+      by,
+      at,
+      urgency: req.urgency,
+      ...(req.to ? { to: req.to } : {}),
+    };
+    return ev;
+  }
+  if (!req.callId) throw new ParleyError('VALIDATION_FAILED', `${req.action} needs the call's id`);
+  const call = book.calls.get(req.callId);
+  if (!call) throw new ParleyError('CALL_NOT_FOUND', `no call ${req.callId} on this line`, 'see `parley call list`');
+  const base = { callId: call.callId, talkId: call.talkId, by, at };
+  if (req.action === 'accept')
+    return { ...base, action: 'accept', ...(req.scheduledFor !== undefined ? { scheduledFor: req.scheduledFor } : {}) };
+  return { ...base, action: req.action } as CallEvent;
+}
+
+/** Deadlines: the defaults of @parley/calls, or PARLEY_CALL_POLICY (JSON) for drills and tests. */
+function policyFromEnv(): CallPolicy {
+  const raw = process.env.PARLEY_CALL_POLICY;
+  const res = resolveCallPolicy(raw ? (JSON.parse(raw) as unknown) : {});
+  if (!res.ok) throw new ParleyError('CALL_POLICY_INVALID', res.error.message);
+  return res.policy;
+}

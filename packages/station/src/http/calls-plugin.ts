@@ -1,0 +1,46 @@
+import { type Call, type CallBook, talks } from '@parley/calls';
+import { CallActionRequest, FedCallRequest, LineParams, ParleyError } from '@parley/protocol';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type LineRow, seatedLine } from '../lines/line-store.js';
+import type { StationContext } from '../station-context.js';
+import { authenticator, who } from './authenticate.js';
+
+/** Calls as JSON: the book's Map becomes a list in request order. */
+export function callsJson(book: CallBook): { calls: Call[]; talks: ReturnType<typeof talks> } {
+  return { calls: [...book.calls.values()], talks: talks(book) };
+}
+
+/** Client API for calls: act on a call (`POST`), and the line's calls and talks (`GET`). */
+export async function callsClientPlugin(app: FastifyInstance, opts: { ctx: StationContext }): Promise<void> {
+  const { ctx } = opts;
+  app.decorateRequest('auth', null);
+  const authed = { preHandler: authenticator(ctx.db) };
+  const lineOf = (req: FastifyRequest) => seatedLine(ctx.db, who(req).member.id, (req.params as { line: string }).line);
+
+  app.post('/api/v1/lines/:line/calls', { ...authed, schema: { params: LineParams, body: CallActionRequest } }, async (req) => {
+    const line = await lineOf(req);
+    const res = await ctx.calls.act(line, who(req).member, req.body as CallActionRequest);
+    const call = (await ctx.calls.book(line)).calls.get(res.event.callId) ?? null;
+    return { event: res.event, seq: res.seq, duplicate: res.duplicate, call };
+  });
+
+  app.get('/api/v1/lines/:line/calls', { ...authed, schema: { params: LineParams } }, async (req) => {
+    const line = await lineOf(req);
+    return callsJson(await ctx.calls.book(line));
+  });
+}
+
+/** The hub's federation route: the other station passes on its members' call actions. */
+export function callsFederationRoutes(
+  app: FastifyInstance,
+  ctx: StationContext,
+  verifyLinePeer: (req: FastifyRequest) => Promise<void>,
+  lineOf: (req: FastifyRequest) => LineRow,
+): void {
+  app.post('/fed/v1/lines/:lineId/calls', { schema: { body: FedCallRequest }, preValidation: verifyLinePeer }, async (req) => {
+    const line = lineOf(req);
+    if (line.role !== 'inviter') throw new ParleyError('FORBIDDEN', 'only the inviting station orders call events on this line');
+    const body = req.body as FedCallRequest;
+    return ctx.calls.orderFromPeer(line, body.event, body.body, body.clientId);
+  });
+}
