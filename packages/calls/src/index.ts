@@ -7,3 +7,4 @@ export * from './call-state.js';
 export * from './escalation.js';
 export * from './test-messages.js';
 export * from './signalling.js';
+export * from './describe.js';

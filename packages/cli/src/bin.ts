@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerAdminCommands } from './commands/admin.js';
+import { registerCallCommands } from './commands/calls.js';
 import { registerClientCommands } from './commands/client.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { fail } from './output.js';
@@ -13,6 +14,7 @@ program
   .showHelpAfterError('(run with --help for usage)');
 registerAdminCommands(program);
 registerClientCommands(program);
+registerCallCommands(program);
 registerDemoCommand(program);
 
 program.parseAsync(process.argv).catch(fail);

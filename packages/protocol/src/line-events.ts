@@ -57,7 +57,18 @@ const Urgency = Type.Union([Type.Literal('routine'), Type.Literal('priority'), T
 /** A member acts on a call: `POST /api/v1/lines/:line/calls`. The station fills who and when. */
 export const CallActionRequest = Type.Object(
   {
-    action: Type.Union(CALL_MEMBER_ACTIONS.map((a) => Type.Literal(a))),
+    action: Type.Union([
+      Type.Literal('request'),
+      Type.Literal('acknowledge'),
+      Type.Literal('accept'),
+      Type.Literal('decline'),
+      Type.Literal('cancel'),
+      Type.Literal('ring'),
+      Type.Literal('connect'),
+      Type.Literal('end'),
+      Type.Literal('join'),
+      Type.Literal('leave'),
+    ]),
     /** Absent on a request: the station makes one. */
     callId: Type.Optional(Id),
     /** On a request: the talk (series) it continues; absent starts a new talk. */

@@ -80,12 +80,16 @@ export class StationProcess {
     return new StationProcess(opts.name, dir, ports, urls);
   }
 
-  /** Start the process; `nodeArgs` go to node itself (e.g. `--cpu-prof` for a benchmark). */
-  async start(opts: { nodeArgs?: string[] } = {}): Promise<void> {
+  /**
+   * Start the process; `nodeArgs` go to node itself (e.g. `--cpu-prof` for a benchmark), `env`
+   * adds to the environment (e.g. PARLEY_CALL_POLICY for short deadlines).
+   */
+  async start(opts: { nodeArgs?: string[]; env?: Record<string, string> } = {}): Promise<void> {
     const out = createWriteStream(join(this.dir, this.listenOnly ? `${this.name}.out` : 'station.out'), { flags: 'a' });
     const listen = this.listenOnly ? ['--listen', this.listenOnly] : [];
     const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI_BIN, 'station', 'start', '--data', this.dir, ...listen], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
     });
     child.stdout?.pipe(out);
     child.stderr?.pipe(out);

@@ -26,6 +26,7 @@ export interface EventJson {
   added?: unknown[];
   removed?: unknown[];
   error?: string;
+  call?: unknown;
 }
 
 export type ShownRecord = TimelineRecord | (Omit<MessageRecord, 'status'> & { status: 'archive' });
@@ -66,6 +67,7 @@ export function toJson(r: ShownRecord): MessageJson | EventJson {
     if (r.added) e.added = r.added;
     if (r.removed) e.removed = r.removed;
     if (r.error) e.error = r.error;
+    if (r.call) e.call = r.call;
     return e;
   }
   return {

@@ -25,7 +25,8 @@ import {
   type SelfUpdateSchedule,
   updateOwnKeys,
 } from '@parley/e2ee';
-import { type Item, ParleyError, type SendResponse, stationFingerprint } from '@parley/protocol';
+import { checkCallEvent, describeCallEvent } from '@parley/calls';
+import { decodeLineEvent, type Item, ParleyError, type SendResponse, stationFingerprint } from '@parley/protocol';
 import { decodeContent, encodeContent } from './content.js';
 import { b64, type DeviceContext, dropKeyPackages, topUpKeyPackages, unb64 } from './device.js';
 import type { E2eeLine, StationRoster } from './station-api.js';
@@ -420,9 +421,35 @@ function adoptPending(s: LineSession): void {
   meta.sendsSinceUpdate = 0;
 }
 
+/**
+ * A call event the hub ordered: shown as an event; its encrypted body (topics, a reason) is then
+ * read like any message from the member who acted, at the same place in the timeline.
+ */
+async function handleCallItem(s: LineSession, item: Item, b: Batch): Promise<void> {
+  const env = decodeLineEvent(item.payload);
+  const checked = checkCallEvent(env?.event);
+  if (!checked.ok) {
+    b.records.push(event(item.pos, item.sentAt, 'error', null, `a call event that cannot be read: ${checked.error.message}`));
+    return;
+  }
+  const ev = checked.value;
+  // The hub's stream carries it; 'inviter' is the hub's side.
+  const hub = item.sender.station;
+  const other = hub === s.line.station.name ? s.line.peer.name : s.line.station.name;
+  const station = ev.by.side === 'inviter' ? hub : other;
+  b.records.push(
+    event(item.pos, item.sentAt, 'call', null, describeCallEvent(ev, station, ev.by.side === 'inviter' ? other : hub), { call: ev }),
+  );
+  if (typeof env?.body === 'string' && 'handle' in ev.by) {
+    await handleItem(s, { ...item, kind: 'mls', payload: env.body, sender: { handle: ev.by.handle, station } }, b);
+  }
+}
+
 async function handleItem(s: LineSession, item: Item, b: Batch): Promise<void> {
   const kind = item.kind as string;
   if (kind === 'welcome') return handleWelcome(s, item, b);
+  if (kind === 'call') return handleCallItem(s, item, b);
+  if (kind === 'record') return; // the joint record's bookkeeping: see `parley record`
   if (kind !== 'mls') {
     b.records.push({
       t: 'msg',
@@ -587,6 +614,20 @@ async function retrying<T>(fn: () => Promise<T>): Promise<T> {
  * the device (a crash never reuses a ratchet generation), and the plaintext is kept under the
  * client id, since MLS cannot decrypt one's own messages.
  */
+/**
+ * The encrypted body of a call action (topics, a reason): an MLS application message that the
+ * station passes on with the call event. Kept like a sent message, so this device shows it too.
+ */
+export async function sealCallBody(s: LineSession, text: string, clientId: string): Promise<string> {
+  const group = requireMember(s);
+  const out = await encrypt(group, new TextEncoder().encode(JSON.stringify({ type: 'call', text })));
+  s.ctx.store.appendRecords(s.state.meta.line, [{ t: 'sent', clientId, text, at: s.ctx.now() }]);
+  s.state.group = out.state;
+  s.state.meta.sendsSinceUpdate++;
+  s.ctx.store.saveLine(s.state);
+  return b64(out.message);
+}
+
 export async function sendText(s: LineSession, text: string, lang?: string): Promise<SendResponse> {
   const group = requireMember(s);
   const clientId = randomBytes(12).toString('base64url');

@@ -16,6 +16,7 @@
 import { readdirSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { deserializeGroup, type GroupState, importDevice, type DeviceIdentity, exportDevice, serializeGroup } from '@parley/e2ee';
+import type { CallEvent } from '@parley/calls';
 import { ParleyError } from '@parley/protocol';
 import { appendDurable, ensureDir, readIfExists, writeFileAtomic } from './files.js';
 
@@ -106,7 +107,7 @@ export interface MessageRecord {
   epoch?: number;
 }
 
-export type EventKind = 'joined' | 'roster' | 'keys' | 'removed' | 'error';
+export type EventKind = 'joined' | 'roster' | 'keys' | 'removed' | 'call' | 'error';
 
 export interface EventRecord {
   t: 'event';
@@ -118,6 +119,8 @@ export interface EventRecord {
   added?: RosterDevice[];
   removed?: RosterDevice[];
   error?: string;
+  /** For 'call': the call event as the hub ordered it (public metadata). */
+  call?: CallEvent;
 }
 
 export interface SentRecord {

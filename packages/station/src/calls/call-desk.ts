@@ -237,11 +237,10 @@ export class CallDesk {
   private async runDue(): Promise<void> {
     const now = Date.now();
     for (const lineId of this.ctx.lines.heldLineIds()) {
-      const s = this.lines.get(lineId);
       const line = await lineById(this.ctx.db, lineId);
       if (!line || line.role !== 'inviter') continue;
       const book = await this.book(line);
-      if (s && (nextWakeAt(book, this.policy, now) ?? Number.POSITIVE_INFINITY) > now) continue;
+      if ((nextWakeAt(book, this.policy, now) ?? Number.POSITIVE_INFINITY) > now) continue;
       for (const ev of dueActions(book, this.policy, now)) {
         const clientId = `sched-${ev.callId}-${ev.action}${ev.action === 'escalate' ? `-${ev.level}` : ''}`.slice(0, 64);
         await this.order(line, ev, null, clientId, { kind: 'station', side: 'inviter' }).catch((err) =>

@@ -1,0 +1,43 @@
+import type { CallEvent } from './call-event.js';
+
+/** Short, readable form of a call id for people: its first 6 characters. */
+export function shortCallId(callId: string): string {
+  return callId.slice(0, 6);
+}
+
+/**
+ * One line of text for a call event, as officers read it in a timeline: who did what to which
+ * call. `station` is the station of the side that acted, `farStation` the other one.
+ */
+export function describeCallEvent(ev: CallEvent, station: string, farStation: string): string {
+  const call = `call ${shortCallId(ev.callId)}`;
+  const who = 'handle' in ev.by ? `${station}/${ev.by.handle}` : `${station}'s scheduler`;
+  switch (ev.action) {
+    case 'request':
+      return `${who} requests a ${ev.urgency} ${call}${ev.to ? ` with ${farStation}/${ev.to}` : ` with ${farStation}`}`;
+    case 'acknowledge':
+      return `${who} acknowledged ${call}`;
+    case 'accept':
+      return `${who} accepted ${call}${ev.scheduledFor !== undefined ? ` for ${new Date(ev.scheduledFor).toISOString()}` : ' now'}`;
+    case 'decline':
+      return `${who} declined ${call}`;
+    case 'cancel':
+      return `${who} cancelled ${call}`;
+    case 'expire':
+      return `${call} expired unanswered`;
+    case 'unanswered':
+      return `${call} is UNANSWERED: not acknowledged in time`;
+    case 'escalate':
+      return `${call} not acknowledged: ${ev.level === 'deputy' ? 'deputies' : 'duty officers'} of ${farStation} alerted`;
+    case 'ring':
+      return `${who} is ringing ${call}`;
+    case 'connect':
+      return `${who} connected ${call}`;
+    case 'end':
+      return `${who} ended ${call}`;
+    case 'join':
+      return `${who} joined ${call}`;
+    case 'leave':
+      return `${who} left ${call}`;
+  }
+}

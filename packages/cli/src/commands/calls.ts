@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto';
+import { type Call, shortCallId, type Talk } from '@parley/calls';
+import { type CallActionRequest, type CallMemberAction, ParleyError } from '@parley/protocol';
+import type { Command } from 'commander';
+import { apiCall } from '../api-client.js';
+import { sealCallBody, syncLine } from '../e2ee/line.js';
+import { withLine } from '../e2ee/session.js';
+import { ago, printJson, printTable } from '../output.js';
+import { loadProfile } from '../profile.js';
+
+const URGENCIES = ['routine', 'priority', 'immediate', 'flash'] as const;
+
+interface CallAnswer {
+  event: { callId: string; action: string; at: number };
+  seq: number;
+  duplicate: boolean;
+  call: Call | null;
+}
+
+/** Resolve a call id given in full or by the short form `call list` shows. */
+async function fullCallId(station: string, token: string, line: string, given: string): Promise<string> {
+  if (given.length >= 16) return given;
+  const { calls } = await apiCall<{ calls: Call[] }>(station, 'GET', `api/v1/lines/${encodeURIComponent(line)}/calls`, { token });
+  const found = calls.filter((c) => c.callId.startsWith(given));
+  if (found.length === 1) return (found[0] as Call).callId;
+  throw new ParleyError(
+    'CALL_NOT_FOUND',
+    found.length === 0 ? `no call ${given} on line ${line}` : `${given} names ${found.length} calls`,
+    'give more of the call id (see `parley call list`)',
+  );
+}
+
+async function act(
+  profileDir: string,
+  line: string,
+  action: CallMemberAction,
+  fields: Omit<CallActionRequest, 'action' | 'clientId' | 'body'>,
+  secretText: string | undefined,
+): Promise<CallAnswer> {
+  const p = loadProfile(profileDir);
+  const clientId = randomBytes(12).toString('base64url');
+  const callId = fields.callId ? await fullCallId(p.station, p.token, line, fields.callId) : undefined;
+  let body: string | undefined;
+  if (secretText !== undefined && secretText.length > 0) {
+    // Topics and reasons travel end to end encrypted beside the public call event.
+    body = await withLine(profileDir, p, line, async (s) => {
+      await syncLine(s);
+      return sealCallBody(s, secretText, clientId);
+    });
+  }
+  const req: CallActionRequest = { ...fields, ...(callId ? { callId } : {}), action, clientId, ...(body ? { body } : {}) };
+  return apiCall<CallAnswer>(p.station, 'POST', `api/v1/lines/${encodeURIComponent(line)}/calls`, { token: p.token, body: req });
+}
+
+function reached(c: Call): string {
+  return Object.entries(c.reached)
+    .filter(([, v]) => v !== undefined)
+    .sort(([, a], [, b]) => (a as { at: number }).at - (b as { at: number }).at)
+    .map(([state, v]) => {
+      const by = (v as { by: { side: string; handle?: string } }).by;
+      return `${state} ${new Date((v as { at: number }).at).toISOString().slice(11, 19)} (${by.side}${by.handle ? `/${by.handle}` : ''})`;
+    })
+    .join(', ');
+}
+
+function print(res: CallAnswer, json: boolean | undefined, what: string): void {
+  if (json) {
+    printJson(res);
+    return;
+  }
+  process.stdout.write(
+    `${what} call ${res.event.callId}${res.duplicate ? ' (already done)' : ''}: ${res.call?.state ?? res.event.action}.\n`,
+  );
+}
+
+export function registerCallCommands(program: Command): void {
+  const call = program.command('call').description('request and answer calls on a line (for scripting; officers use the web app)');
+  const common = (c: Command) =>
+    c.requiredOption('--profile <dir>', 'profile directory').requiredOption('--line <name>', 'line name').option('--json', 'print JSON');
+
+  common(call.command('request'))
+    .description('request a call; prints its id')
+    .requiredOption('--urgency <level>', `one of ${URGENCIES.join(', ')}`)
+    .option('--to <handle>', 'the counterpart seat wanted on the far side')
+    .option('--talk <id>', 'continue these talks (a series of calls on one topic)')
+    .option('--topic <text...>', 'topics (end-to-end encrypted)')
+    .action(async (o: { profile: string; line: string; urgency: string; to?: string; talk?: string; topic?: string[]; json?: boolean }) => {
+      if (!(URGENCIES as readonly string[]).includes(o.urgency)) {
+        throw new ParleyError('VALIDATION_FAILED', `--urgency must be one of ${URGENCIES.join(', ')}`);
+      }
+      const res = await act(
+        o.profile,
+        o.line,
+        'request',
+        { urgency: o.urgency as (typeof URGENCIES)[number], ...(o.to ? { to: o.to } : {}), ...(o.talk ? { talkId: o.talk } : {}) },
+        o.topic?.length ? `Topics: ${o.topic.join('; ')}` : undefined,
+      );
+      if (o.json) return printJson(res);
+      process.stdout.write(`Requested ${o.urgency} call ${res.event.callId} on ${o.line}.\n${res.event.callId}\n`);
+    });
+
+  for (const [name, action, what] of [
+    ['ack', 'acknowledge', 'Acknowledged'],
+    ['cancel', 'cancel', 'Cancelled'],
+    ['ring', 'ring', 'Ringing'],
+    ['connect', 'connect', 'Connected'],
+    ['end', 'end', 'Ended'],
+    ['join', 'join', 'Joined'],
+    ['leave', 'leave', 'Left'],
+  ] as const) {
+    common(call.command(name))
+      .description(`${action} a call`)
+      .requiredOption('--call <id>', 'the call id (or its first characters)')
+      .action(async (o: { profile: string; line: string; call: string; json?: boolean }) =>
+        print(await act(o.profile, o.line, action, { callId: o.call }, undefined), o.json, what),
+      );
+  }
+
+  common(call.command('accept'))
+    .description('accept a call, now or for a time')
+    .requiredOption('--call <id>', 'the call id (or its first characters)')
+    .option('--at <time>', 'the time agreed (ISO 8601)')
+    .action(async (o: { profile: string; line: string; call: string; at?: string; json?: boolean }) => {
+      const at = o.at === undefined ? undefined : Date.parse(o.at);
+      if (at !== undefined && !Number.isFinite(at)) throw new ParleyError('VALIDATION_FAILED', `--at ${o.at} is not a time`);
+      print(
+        await act(o.profile, o.line, 'accept', { callId: o.call, ...(at !== undefined ? { scheduledFor: at } : {}) }, undefined),
+        o.json,
+        'Accepted',
+      );
+    });
+
+  common(call.command('decline'))
+    .description('decline a call, with a reason (end-to-end encrypted)')
+    .requiredOption('--call <id>', 'the call id (or its first characters)')
+    .option('--reason <text>', 'why')
+    .action(async (o: { profile: string; line: string; call: string; reason?: string; json?: boolean }) =>
+      print(
+        await act(o.profile, o.line, 'decline', { callId: o.call }, o.reason ? `Declined: ${o.reason}` : undefined),
+        o.json,
+        'Declined',
+      ),
+    );
+
+  common(call.command('list'))
+    .description('the calls and talks on a line, with when each state was reached and by whom')
+    .action(async (o: { profile: string; line: string; json?: boolean }) => {
+      const p = loadProfile(o.profile);
+      const res = await apiCall<{ calls: Call[]; talks: Talk[] }>(p.station, 'GET', `api/v1/lines/${encodeURIComponent(o.line)}/calls`, {
+        token: p.token,
+      });
+      if (o.json) return printJson(res);
+      if (res.calls.length === 0) {
+        process.stdout.write(`No calls on ${o.line} yet. Request one with \`parley call request --urgency routine\`.\n`);
+        return;
+      }
+      printTable([
+        ['CALL', 'URGENCY', 'STATE', 'REQUESTED BY', 'TO', 'MARKS', 'LAST', 'HISTORY'],
+        ...res.calls.map((c) => [
+          shortCallId(c.callId),
+          c.urgency,
+          c.state,
+          `${c.requester.side}/${c.requester.handle}`,
+          c.to ?? '-',
+          [c.unansweredAt !== null ? 'UNANSWERED' : '', ...Object.keys(c.escalated).map((l) => `alerted:${l}`)].filter(Boolean).join(' ') ||
+            '-',
+          ago(c.lastAt),
+          reached(c),
+        ]),
+      ]);
+    });
+}
