@@ -3,6 +3,7 @@ import { type Item, ParleyError, type Seat, type Role } from '@parley/protocol';
 import { sql } from 'kysely';
 import type { Db } from '../db/open.js';
 import { prepared } from '../db/prepared.js';
+import { noteSeats } from '../e2ee/seat-history.js';
 import type { ItemsTable, LinesTable } from '../db/schema.js';
 
 // Storage for lines and their two directed streams. Every function here is one transaction
@@ -197,6 +198,9 @@ export async function setSeat(db: Db, lineName: string, handle: string, seated: 
       .onConflict((oc) => oc.columns(['line_id', 'member_id']).doNothing())
       .execute();
   } else {
+    // Remember the seat first: the member's devices stay in the group until the hub's commit
+    // removes them, and their messages until then must still verify.
+    await noteSeats(db, line.id);
     await db.deleteFrom('seats').where('line_id', '=', line.id).where('member_id', '=', member.id).execute();
   }
 }
@@ -207,6 +211,7 @@ export async function replacePeerSeats(db: Db, lineId: string, seats: Seat[]): P
   const key = (list: Seat[]) =>
     JSON.stringify(list.map((s) => [s.handle, s.name, s.role]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))));
   if (key(current) === key(seats)) return false;
+  await noteSeats(db, lineId); // the peer's seats as they were, before any leaves the list
   await db.transaction().execute(async (trx) => {
     await trx.deleteFrom('peer_seats').where('line_id', '=', lineId).execute();
     for (const s of seats) {
