@@ -1,4 +1,5 @@
 import type { CallEvent } from './call-event.js';
+import { isTestEvent, type LineEvent } from './line-event.js';
 
 /** Short, readable form of a call id for people: its first 6 characters. */
 export function shortCallId(callId: string): string {
@@ -9,7 +10,16 @@ export function shortCallId(callId: string): string {
  * One line of text for a call event, as officers read it in a timeline: who did what to which
  * call. `station` is the station of the side that acted, `farStation` the other one.
  */
-export function describeCallEvent(ev: CallEvent, station: string, farStation: string): string {
+export function describeCallEvent(ev: LineEvent, station: string, farStation: string): string {
+  if (isTestEvent(ev)) {
+    if (ev.action === 'test_sent') return `${station} sent test message ${ev.testId}: ${farStation}'s duty officer, please acknowledge`;
+    if (ev.action === 'test_acknowledged') return `${station}/${ev.by.handle} acknowledged test message ${ev.testId}`;
+    return `test message ${ev.testId} was not acknowledged in time: the line is UNANSWERED`;
+  }
+  return describeCall(ev, station, farStation);
+}
+
+function describeCall(ev: CallEvent, station: string, farStation: string): string {
   const call = `call ${shortCallId(ev.callId)}`;
   const who = 'handle' in ev.by ? `${station}/${ev.by.handle}` : `${station}'s scheduler`;
   switch (ev.action) {

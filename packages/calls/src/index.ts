@@ -8,3 +8,4 @@ export * from './escalation.js';
 export * from './test-messages.js';
 export * from './signalling.js';
 export * from './describe.js';
+export * from './line-event.js';

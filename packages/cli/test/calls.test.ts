@@ -12,6 +12,17 @@ const LINE = 'hotline';
 // Short deadlines so escalation shows within the test: acknowledge a flash request within 3 s,
 // deputies 2 s later.
 const POLICY = JSON.stringify({ ackDeadlineMs: { flash: 3000 }, deputyAfterMs: { flash: 2000 } });
+// Duty-officer test messages every minute (the first at once), to be acknowledged within 4 s.
+const TESTS = JSON.stringify({ intervalMs: 60_000, ackDeadlineMs: 4000 });
+const ENV = { PARLEY_CALL_POLICY: POLICY, PARLEY_TEST_POLICY: TESTS };
+
+interface TestJson {
+  testId: string;
+  from: string;
+  sentAt: number;
+  acknowledged: { at: number; by: { side: string; handle: string } } | null;
+  unansweredAt: number | null;
+}
 
 interface CallJson {
   callId: string;
@@ -58,7 +69,7 @@ describe('calls on a line, through the CLI', () => {
   before(async () => {
     wa = await StationProcess.create({ name: 'washington', heartbeatMs: 500 });
     mo = await StationProcess.create({ name: 'moscow', heartbeatMs: 500 });
-    await Promise.all([wa.start({ env: { PARLEY_CALL_POLICY: POLICY } }), mo.start({ env: { PARLEY_CALL_POLICY: POLICY } })]);
+    await Promise.all([wa.start({ env: ENV }), mo.start({ env: ENV })]);
     profiles.waChief = await login(wa, 'chief', 'principal');
     profiles.moChief = await login(mo, 'chief', 'principal');
     profiles.moDuty = await login(mo, 'duty', 'duty_officer');
@@ -152,6 +163,42 @@ describe('calls on a line, through the CLI', () => {
     const after = (await list('waChief')).find((x) => x.callId === callId) as CallJson;
     assert.equal(after.state, 'acknowledged');
     assert.notEqual(after.unansweredAt, null);
+  });
+
+  it('sends duty-officer test messages both ways: acknowledged by a duty officer, or the line is unanswered', async () => {
+    const tests = async (who: string) =>
+      JSON.parse(await cliOk(['call', 'list', '--profile', profiles[who] as string, '--line', LINE, '--json'])) as {
+        tests: TestJson[];
+        stats: { unanswered: boolean; tests: { due: number; inTime: number }; unansweredCount: number };
+      };
+    const fromWashington = await until('washington\u2019s test message at moscow', async () =>
+      (await tests('moDuty')).tests.find((t) => t.from === 'inviter'),
+    );
+    // Only the far side's duty officer may acknowledge it.
+    const principal = await call('moChief', ['test-ack', '--test', fromWashington.testId]);
+    assert.notEqual(principal.code, 0);
+    assert.match(principal.stderr, /TEST_NOT_DUTY_OFFICER/);
+    const own = await call('waChief', ['test-ack', '--test', fromWashington.testId]);
+    assert.notEqual(own.code, 0);
+    assert.match(own.stderr, /TEST_NOT_FAR_SIDE|TEST_NOT_DUTY_OFFICER/);
+    const ack = await call('moDuty', ['test-ack', '--test', fromWashington.testId]);
+    assert.equal(ack.code, 0, ack.stderr);
+    // Washington has no duty officer on the line: moscow's test goes unanswered.
+    const seen = await until('moscow\u2019s test marked unanswered at washington', async () => {
+      const v = await tests('waChief');
+      return v.tests.some((t) => t.from === 'acceptor' && t.unansweredAt !== null) ? v : undefined;
+    });
+    assert.equal(seen.stats.unanswered, true, 'the line shows as unanswered');
+    const acked = seen.tests.find((t) => t.testId === fromWashington.testId);
+    assert.deepEqual(acked?.acknowledged?.by, { side: 'acceptor', handle: 'duty' });
+    const atMoscow = await tests('moChief');
+    assert.deepEqual(
+      atMoscow.tests.map((t) => [t.testId, t.acknowledged?.at ?? null, t.unansweredAt]),
+      seen.tests.map((t) => [t.testId, t.acknowledged?.at ?? null, t.unansweredAt]).slice(0, atMoscow.tests.length),
+      'both stations hold the same tests',
+    );
+    const text = await cliOk(['call', 'list', '--profile', profiles.waChief as string, '--line', LINE]);
+    assert.match(text, /UNANSWERED since/);
   });
 
   it('keeps the topics out of both stations\u2019 storage', () => {

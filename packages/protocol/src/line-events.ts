@@ -49,6 +49,7 @@ export const CALL_MEMBER_ACTIONS = [
   'end',
   'join',
   'leave',
+  'acknowledge_test',
 ] as const;
 export type CallMemberAction = (typeof CALL_MEMBER_ACTIONS)[number];
 
@@ -68,9 +69,12 @@ export const CallActionRequest = Type.Object(
       Type.Literal('end'),
       Type.Literal('join'),
       Type.Literal('leave'),
+      Type.Literal('acknowledge_test'),
     ]),
     /** Absent on a request: the station makes one. */
     callId: Type.Optional(Id),
+    /** For acknowledge_test: the duty-officer test message acknowledged. */
+    testId: Type.Optional(Id),
     /** On a request: the talk (series) it continues; absent starts a new talk. */
     talkId: Type.Optional(Id),
     urgency: Type.Optional(Urgency),

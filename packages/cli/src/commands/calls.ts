@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type Call, shortCallId, type Talk } from '@parley/calls';
+import { type Call, type LineStats, shortCallId, type Talk, type TestRecord } from '@parley/calls';
 import { type CallActionRequest, type CallMemberAction, ParleyError } from '@parley/protocol';
 import type { Command } from 'commander';
 import { apiCall } from '../api-client.js';
@@ -11,7 +11,7 @@ import { loadProfile } from '../profile.js';
 const URGENCIES = ['routine', 'priority', 'immediate', 'flash'] as const;
 
 interface CallAnswer {
-  event: { callId: string; action: string; at: number };
+  event: { callId?: string; testId?: string; action: string; at: number };
   seq: number;
   duplicate: boolean;
   call: Call | null;
@@ -69,7 +69,7 @@ function print(res: CallAnswer, json: boolean | undefined, what: string): void {
     return;
   }
   process.stdout.write(
-    `${what} call ${res.event.callId}${res.duplicate ? ' (already done)' : ''}: ${res.call?.state ?? res.event.action}.\n`,
+    `${what} ${res.event.callId ? `call ${res.event.callId}` : `test message ${res.event.testId}`}${res.duplicate ? ' (already done)' : ''}: ${res.call?.state ?? res.event.action}.\n`,
   );
 }
 
@@ -142,14 +142,36 @@ export function registerCallCommands(program: Command): void {
       ),
     );
 
+  common(call.command('test-ack'))
+    .description('acknowledge a duty-officer test message from the far side (duty officers only)')
+    .requiredOption('--test <id>', 'the test message id (see `parley call list`)')
+    .action(async (o: { profile: string; line: string; test: string; json?: boolean }) =>
+      print(await act(o.profile, o.line, 'acknowledge_test', { testId: o.test }, undefined), o.json, 'Acknowledged'),
+    );
+
   common(call.command('list'))
     .description('the calls and talks on a line, with when each state was reached and by whom')
     .action(async (o: { profile: string; line: string; json?: boolean }) => {
       const p = loadProfile(o.profile);
-      const res = await apiCall<{ calls: Call[]; talks: Talk[] }>(p.station, 'GET', `api/v1/lines/${encodeURIComponent(o.line)}/calls`, {
-        token: p.token,
-      });
+      const res = await apiCall<{ calls: Call[]; talks: Talk[]; tests: TestRecord[]; stats: LineStats }>(
+        p.station,
+        'GET',
+        `api/v1/lines/${encodeURIComponent(o.line)}/calls`,
+        {
+          token: p.token,
+        },
+      );
       if (o.json) return printJson(res);
+      const st = res.stats;
+      process.stdout.write(
+        `${o.line}: ${st.unanswered ? `UNANSWERED since ${new Date(st.unansweredSince ?? 0).toISOString()}` : 'answered'}; ` +
+          `availability ${st.availability === null ? '-' : `${Math.round(st.availability * 100)} %`} over 7 days; ` +
+          `tests acknowledged in time ${st.tests.inTime}/${st.tests.due}, p50 ${st.tests.ackP50Ms === null ? '-' : `${Math.round(st.tests.ackP50Ms / 1000)} s`}; ` +
+          `unanswered ${st.unansweredCount}\n`,
+      );
+      const open = res.tests.filter((t) => !t.acknowledged && t.unansweredAt === null);
+      for (const t of open)
+        process.stdout.write(`Test message ${t.testId} from the ${t.from} side awaits acknowledgement (sent ${ago(t.sentAt)}).\n`);
       if (res.calls.length === 0) {
         process.stdout.write(`No calls on ${o.line} yet. Request one with \`parley call request --urgency routine\`.\n`);
         return;

@@ -25,7 +25,7 @@ import {
   type SelfUpdateSchedule,
   updateOwnKeys,
 } from '@parley/e2ee';
-import { checkCallEvent, describeCallEvent } from '@parley/calls';
+import { checkLineEvent, describeCallEvent } from '@parley/calls';
 import { decodeLineEvent, type Item, ParleyError, type SendResponse, stationFingerprint } from '@parley/protocol';
 import { decodeContent, encodeContent } from './content.js';
 import { b64, type DeviceContext, dropKeyPackages, topUpKeyPackages, unb64 } from './device.js';
@@ -427,7 +427,7 @@ function adoptPending(s: LineSession): void {
  */
 async function handleCallItem(s: LineSession, item: Item, b: Batch): Promise<void> {
   const env = decodeLineEvent(item.payload);
-  const checked = checkCallEvent(env?.event);
+  const checked = checkLineEvent(env?.event);
   if (!checked.ok) {
     b.records.push(event(item.pos, item.sentAt, 'error', null, `a call event that cannot be read: ${checked.error.message}`));
     return;

@@ -16,7 +16,7 @@
 import { readdirSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { deserializeGroup, type GroupState, importDevice, type DeviceIdentity, exportDevice, serializeGroup } from '@parley/e2ee';
-import type { CallEvent } from '@parley/calls';
+import type { LineEvent } from '@parley/calls';
 import { ParleyError } from '@parley/protocol';
 import { appendDurable, ensureDir, readIfExists, writeFileAtomic } from './files.js';
 
@@ -120,7 +120,7 @@ export interface EventRecord {
   removed?: RosterDevice[];
   error?: string;
   /** For 'call': the call event as the hub ordered it (public metadata). */
-  call?: CallEvent;
+  call?: LineEvent;
 }
 
 export interface SentRecord {

@@ -1,15 +1,23 @@
 import {
-  applyCallEvent,
+  applyLineEvent,
   type CallActor,
   type CallBook,
   type CallEvent,
-  type CallPolicy,
-  checkCallEvent,
+  checkLineEvent,
   dueActions,
-  emptyCallBook,
+  dueTests,
+  emptyLineBooks,
+  isTestEvent,
+  lineStats,
+  type LineStats,
+  type LineBooks,
+  type LineEvent,
+  type LinePolicies,
   newCallId,
+  nextTestWakeAt,
   nextWakeAt,
   resolveCallPolicy,
+  resolveTestPolicy,
   type Side,
 } from '@parley/calls';
 import { checkMemberItem } from '@parley/e2ee/frames';
@@ -41,12 +49,12 @@ import type { StationContext } from '../station-context.js';
  * fold then keeps the first and skips the other (logged), on both stations alike.
  */
 export class CallDesk {
-  private readonly lines = new Map<string, { book: CallBook; seq: number; chain: Promise<unknown> }>();
+  private readonly lines = new Map<string, { books: LineBooks; seq: number; chain: Promise<unknown> }>();
   private timer: ReturnType<typeof setInterval> | undefined;
-  readonly policy: CallPolicy;
+  readonly policy: LinePolicies;
 
   constructor(private readonly ctx: StationContext) {
-    this.policy = policyFromEnv();
+    this.policy = policiesFromEnv();
   }
 
   /** The hub's scheduler: one look a second at the lines this process holds. */
@@ -62,7 +70,7 @@ export class CallDesk {
   private state(lineId: string) {
     let s = this.lines.get(lineId);
     if (!s) {
-      s = { book: emptyCallBook(), seq: 0, chain: Promise.resolve() };
+      s = { books: emptyLineBooks(), seq: 0, chain: Promise.resolve() };
       this.lines.set(lineId, s);
     }
     return s;
@@ -75,12 +83,25 @@ export class CallDesk {
     return next;
   }
 
-  /** The book, brought up to date with the hub's stream as this station holds it. */
-  book(line: LineRow): Promise<CallBook> {
+  /** The line's calls, brought up to date with the hub's stream as this station holds it. */
+  async book(line: LineRow): Promise<CallBook> {
+    return (await this.books(line)).calls;
+  }
+
+  /**
+   * Availability and acknowledgement figures of the line over the last week, for this station's
+   * members: how the far side answered our tests and calls, and how we answered theirs.
+   */
+  stats(books: LineBooks): LineStats {
+    return lineStats(books, this.policy, Date.now());
+  }
+
+  /** Calls and duty-officer tests, up to date. */
+  books(line: LineRow): Promise<LineBooks> {
     return this.serial(line.id, () => this.refresh(line));
   }
 
-  private async refresh(line: LineRow): Promise<CallBook> {
+  private async refresh(line: LineRow): Promise<LineBooks> {
     const s = this.state(line.id);
     const rows = await this.ctx.db
       .selectFrom('items')
@@ -91,22 +112,22 @@ export class CallDesk {
       .where('seq', '>', s.seq)
       .orderBy('seq')
       .execute();
-    if (rows.length === 0) return s.book;
+    if (rows.length === 0) return s.books;
     const roles = await this.roles(line);
     for (const row of rows) {
       s.seq = num(row.seq);
       const env = decodeLineEvent(new Uint8Array(row.payload));
-      const checked = checkCallEvent(env?.event);
+      const checked = checkLineEvent(env?.event);
       if (!checked.ok) {
-        this.ctx.log.error({ line: line.name, seq: s.seq }, 'a call item that is not a call event');
+        this.ctx.log.error({ line: line.name, seq: s.seq }, 'a call item that is not a call or test event');
         continue;
       }
       const ev = checked.value;
-      const res = applyCallEvent(s.book, ev, { actor: actorOf(ev, roles), now: Math.max(Date.now(), ev.at), policy: this.policy });
-      if (res.ok) s.book = res.calls;
+      const res = applyLineEvent(s.books, ev, { actor: actorOf(ev, roles), now: Math.max(Date.now(), ev.at), policy: this.policy });
+      if (res.ok) s.books = res.books;
       else this.ctx.log.warn({ line: line.name, seq: s.seq, code: res.error.code }, 'a call event the book does not take');
     }
-    return s.book;
+    return s.books;
   }
 
   private async roles(line: LineRow): Promise<Map<string, Role>> {
@@ -119,25 +140,35 @@ export class CallDesk {
   }
 
   /** A member of this station acts on a call. Returns the event as ordered and the hub's sequence number. */
-  async act(line: LineRow, member: MembersTable, req: CallActionRequest): Promise<{ event: CallEvent; seq: number; duplicate: boolean }> {
+  async act(line: LineRow, member: MembersTable, req: CallActionRequest): Promise<{ event: LineEvent; seq: number; duplicate: boolean }> {
     if (req.body !== undefined) {
       const verdict = checkMemberItem(line.id, new Uint8Array(Buffer.from(req.body, 'base64url')));
       if (!verdict.ok) throw new ParleyError('NOT_ENCRYPTED', `the call's body: ${verdict.reason}`);
     }
     const side: Side = line.role === 'inviter' ? 'inviter' : 'acceptor';
-    const book = await this.book(line);
-    const event = eventFor(req, book, { side, handle: member.handle }, Date.now());
+    const books = await this.books(line);
+    const event = eventFor(req, books.calls, { side, handle: member.handle }, Date.now());
     const actor: CallActor = { kind: 'seat', side, handle: member.handle, role: member.role as Role, seated: true };
     if (line.role === 'inviter') return this.order(line, event, req.body ?? null, req.clientId, actor);
     // Refuse early what the hub would refuse; the hub decides all the same.
-    const pre = applyCallEvent(book, event, { actor, now: event.at, policy: this.policy });
+    const pre = applyLineEvent(books, event, { actor, now: event.at, policy: this.policy });
     if (!pre.ok) throw new ParleyError(pre.error.code, pre.error.message);
+    return this.passToHub(line, event, req.body ?? null, req.clientId);
+  }
+
+  /** At the other station: hand an event to the hub, and answer once it is on our own timeline. */
+  private async passToHub(
+    line: LineRow,
+    event: LineEvent,
+    body: string | null,
+    clientId: string,
+  ): Promise<{ event: LineEvent; seq: number; duplicate: boolean }> {
     const res = await fedPost(
       this.ctx.data.key,
       line.peer_public_key,
       this.ctx.lines.runtime(line.id)?.endpoints ?? new Endpoints(JSON.parse(line.peer_urls) as string[]),
       `fed/v1/lines/${line.id}/calls`,
-      { event, body: req.body ?? null, clientId: req.clientId },
+      { event, body, clientId },
       FedCallResponse,
     );
     // Answer once the hub's item is on our own timeline, so the member's next look shows it.
@@ -150,7 +181,7 @@ export class CallDesk {
     return { event: (await ordered) ?? event, seq: res.seq, duplicate: false };
   }
 
-  private async eventAt(line: LineRow, seq: number): Promise<CallEvent | undefined> {
+  private async eventAt(line: LineRow, seq: number): Promise<LineEvent | undefined> {
     const row = await this.ctx.db
       .selectFrom('items')
       .select('payload')
@@ -158,19 +189,27 @@ export class CallDesk {
       .where('dir', '=', line.role === 'inviter' ? 'out' : 'in')
       .where('seq', '=', seq)
       .executeTakeFirst();
-    const checked = row ? checkCallEvent(decodeLineEvent(new Uint8Array(row.payload))?.event) : undefined;
+    const checked = row ? checkLineEvent(decodeLineEvent(new Uint8Array(row.payload))?.event) : undefined;
     return checked?.ok ? checked.value : undefined;
   }
 
   /** At the hub: a member of the other station acts (passed on, signed, by their station). */
   async orderFromPeer(line: LineRow, raw: unknown, body: string | null, clientId: string): Promise<{ seq: number }> {
     if (line.role !== 'inviter') throw new ParleyError('FORBIDDEN', 'only the inviting station orders call events on this line');
-    const checked = checkCallEvent(raw);
+    const checked = checkLineEvent(raw);
     if (!checked.ok) throw new ParleyError(checked.error.code, checked.error.message);
     const event = checked.value;
     const by = event.by;
-    if (!('handle' in by) || by.side !== 'acceptor')
-      throw new ParleyError('CALL_ACTOR_MISMATCH', 'the other station may act only for its own members');
+    if (by.side !== 'acceptor') throw new ParleyError('CALL_ACTOR_MISMATCH', 'the other station may act only for its own side');
+    if (!('handle' in by)) {
+      // The other station's own scheduler: it sends its side's test messages, nothing else.
+      if (event.action !== 'test_sent') throw new ParleyError('CALL_NOT_STATION', 'only the hub runs the line\u2019s deadlines');
+      const res = await this.order(line, { ...event, at: Math.max(Date.now(), event.at) }, null, clientId, {
+        kind: 'station',
+        side: 'acceptor',
+      });
+      return { seq: res.seq };
+    }
     if (body !== null) {
       const verdict = checkMemberItem(line.id, new Uint8Array(Buffer.from(body, 'base64url')));
       if (!verdict.ok) throw new ParleyError('NOT_ENCRYPTED', `the call's body: ${verdict.reason}`);
@@ -184,11 +223,11 @@ export class CallDesk {
 
   private order(
     line: LineRow,
-    event: CallEvent,
+    event: LineEvent,
     body: string | null,
     clientId: string,
     actor: CallActor,
-  ): Promise<{ event: CallEvent; seq: number; duplicate: boolean }> {
+  ): Promise<{ event: LineEvent; seq: number; duplicate: boolean }> {
     return this.serial(line.id, async () => {
       const sender = RECORDER_HANDLE;
       const existing = await this.ctx.db
@@ -200,7 +239,7 @@ export class CallDesk {
         .where('client_id', '=', clientId)
         .executeTakeFirst();
       if (existing) {
-        const prior = checkCallEvent(decodeLineEvent(new Uint8Array(existing.payload))?.event);
+        const prior = checkLineEvent(decodeLineEvent(new Uint8Array(existing.payload))?.event);
         if (prior.ok) return { event: prior.value, seq: num(existing.seq), duplicate: true };
       }
       if (event.action === 'request' && event.to !== undefined) {
@@ -213,8 +252,8 @@ export class CallDesk {
           );
         }
       }
-      const book = await this.refresh(line);
-      const res = applyCallEvent(book, event, { actor, now: Date.now(), policy: this.policy });
+      const books = await this.refresh(line);
+      const res = applyLineEvent(books, event, { actor, now: Date.now(), policy: this.policy });
       if (!res.ok) throw new ParleyError(res.error.code, res.error.message);
       const { row } = await this.ctx.outbox.append({
         lineId: line.id,
@@ -226,32 +265,52 @@ export class CallDesk {
       });
       const s = this.state(line.id);
       if (num(row.seq) === s.seq + 1) {
-        s.book = res.calls;
+        s.books = res.books;
         s.seq = num(row.seq);
       }
       return { event, seq: num(row.seq), duplicate: false };
     });
   }
 
-  /** Deadlines on the lines whose hub runs in this process. */
+  /**
+   * Deadlines and test messages on the lines this process runs. The hub emits call verdicts,
+   * its own side's tests and test verdicts; the other station sends only its own side's tests,
+   * through the hub like everything else.
+   */
   private async runDue(): Promise<void> {
     const now = Date.now();
     for (const lineId of this.ctx.lines.heldLineIds()) {
       const line = await lineById(this.ctx.db, lineId);
-      if (!line || line.role !== 'inviter') continue;
-      const book = await this.book(line);
-      if ((nextWakeAt(book, this.policy, now) ?? Number.POSITIVE_INFINITY) > now) continue;
-      for (const ev of dueActions(book, this.policy, now)) {
-        const clientId = `sched-${ev.callId}-${ev.action}${ev.action === 'escalate' ? `-${ev.level}` : ''}`.slice(0, 64);
-        await this.order(line, ev, null, clientId, { kind: 'station', side: 'inviter' }).catch((err) =>
-          this.ctx.log.warn({ err, line: line.name, call: ev.callId }, 'scheduled call event refused'),
-        );
+      if (!line) continue;
+      const books = await this.books(line);
+      const hub = line.role === 'inviter';
+      const wake = Math.min(
+        (hub ? nextWakeAt(books.calls, this.policy.calls, now) : null) ?? Number.POSITIVE_INFINITY,
+        nextTestWakeAt(books.tests, this.policy.tests, now) ?? Number.POSITIVE_INFINITY,
+      );
+      if (wake > now) continue;
+      const due: LineEvent[] = [
+        ...(hub ? dueActions(books.calls, this.policy.calls, now) : []),
+        ...dueTests(books.tests, this.policy.tests, now).filter(
+          (t) => t.by.side === (hub ? 'inviter' : 'acceptor') && (hub || t.action === 'test_sent'),
+        ),
+      ];
+      for (const ev of due) {
+        const clientId = (
+          isTestEvent(ev)
+            ? `sched-${ev.testId}-${ev.action}`
+            : `sched-${ev.callId}-${ev.action}${ev.action === 'escalate' ? `-${ev.level}` : ''}`
+        ).slice(0, 64);
+        const done = hub
+          ? this.order(line, ev, null, clientId, { kind: 'station', side: 'inviter' })
+          : this.passToHub(line, ev, null, clientId);
+        await done.catch((err) => this.ctx.log.warn({ err, line: line.name, event: ev.action }, 'scheduled line event refused'));
       }
     }
   }
 }
 
-function actorOf(ev: CallEvent, roles: Map<string, Role>): CallActor {
+function actorOf(ev: LineEvent, roles: Map<string, Role>): CallActor {
   if (!('handle' in ev.by)) return { kind: 'station', side: ev.by.side };
   // Admitted by the hub when it was ordered; a seat since removed does not undo history.
   return {
@@ -264,7 +323,7 @@ function actorOf(ev: CallEvent, roles: Map<string, Role>): CallActor {
 }
 
 /** The event a member's request stands for, in the call core's terms. */
-function eventFor(req: CallActionRequest, book: CallBook, by: { side: Side; handle: string }, at: number): CallEvent {
+function eventFor(req: CallActionRequest, book: CallBook, by: { side: Side; handle: string }, at: number): LineEvent {
   if (req.action === 'request') {
     if (!req.urgency) throw new ParleyError('VALIDATION_FAILED', 'a call request needs an urgency: routine, priority, immediate or flash');
     const ev = {
@@ -278,6 +337,10 @@ function eventFor(req: CallActionRequest, book: CallBook, by: { side: Side; hand
     };
     return ev;
   }
+  if (req.action === 'acknowledge_test') {
+    if (!req.testId) throw new ParleyError('VALIDATION_FAILED', 'acknowledging a test message needs its id');
+    return { testId: req.testId, action: 'test_acknowledged', by, at };
+  }
   if (!req.callId) throw new ParleyError('VALIDATION_FAILED', `${req.action} needs the call's id`);
   const call = book.calls.get(req.callId);
   if (!call) throw new ParleyError('CALL_NOT_FOUND', `no call ${req.callId} on this line`, 'see `parley call list`');
@@ -287,10 +350,14 @@ function eventFor(req: CallActionRequest, book: CallBook, by: { side: Side; hand
   return { ...base, action: req.action } as CallEvent;
 }
 
-/** Deadlines: the defaults of @parley/calls, or PARLEY_CALL_POLICY (JSON) for drills and tests. */
-function policyFromEnv(): CallPolicy {
-  const raw = process.env.PARLEY_CALL_POLICY;
-  const res = resolveCallPolicy(raw ? (JSON.parse(raw) as unknown) : {});
-  if (!res.ok) throw new ParleyError('CALL_POLICY_INVALID', res.error.message);
-  return res.policy;
+/**
+ * Deadlines and test schedule: the defaults of @parley/calls, or PARLEY_CALL_POLICY and
+ * PARLEY_TEST_POLICY (JSON) for drills and tests. Both stations of a line must agree on them.
+ */
+function policiesFromEnv(): LinePolicies {
+  const calls = resolveCallPolicy(process.env.PARLEY_CALL_POLICY ? (JSON.parse(process.env.PARLEY_CALL_POLICY) as unknown) : {});
+  if (!calls.ok) throw new ParleyError('CALL_POLICY_INVALID', `PARLEY_CALL_POLICY: ${calls.error.message}`);
+  const tests = resolveTestPolicy(process.env.PARLEY_TEST_POLICY ? (JSON.parse(process.env.PARLEY_TEST_POLICY) as unknown) : {});
+  if (!tests.ok) throw new ParleyError('CALL_POLICY_INVALID', `PARLEY_TEST_POLICY: ${tests.error.message}`);
+  return { calls: calls.policy, tests: tests.policy };
 }

@@ -1,4 +1,4 @@
-import { type Call, type CallBook, talks } from '@parley/calls';
+import { type Call, type LineBooks, type LineStats, type TestRecord, talks } from '@parley/calls';
 import { CallActionRequest, FedCallRequest, LineParams, ParleyError } from '@parley/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type LineRow, seatedLine } from '../lines/line-store.js';
@@ -6,8 +6,11 @@ import type { StationContext } from '../station-context.js';
 import { authenticator, who } from './authenticate.js';
 
 /** Calls as JSON: the book's Map becomes a list in request order. */
-export function callsJson(book: CallBook): { calls: Call[]; talks: ReturnType<typeof talks> } {
-  return { calls: [...book.calls.values()], talks: talks(book) };
+export function callsJson(
+  books: LineBooks,
+  stats: LineStats,
+): { calls: Call[]; talks: ReturnType<typeof talks>; tests: TestRecord[]; stats: LineStats } {
+  return { calls: [...books.calls.calls.values()], talks: talks(books.calls), tests: [...books.tests.tests.values()], stats };
 }
 
 /** Client API for calls: act on a call (`POST`), and the line's calls and talks (`GET`). */
@@ -20,13 +23,16 @@ export async function callsClientPlugin(app: FastifyInstance, opts: { ctx: Stati
   app.post('/api/v1/lines/:line/calls', { ...authed, schema: { params: LineParams, body: CallActionRequest } }, async (req) => {
     const line = await lineOf(req);
     const res = await ctx.calls.act(line, who(req).member, req.body as CallActionRequest);
-    const call = (await ctx.calls.book(line)).calls.get(res.event.callId) ?? null;
-    return { event: res.event, seq: res.seq, duplicate: res.duplicate, call };
+    const books = await ctx.calls.books(line);
+    const call = 'callId' in res.event ? (books.calls.calls.get(res.event.callId) ?? null) : null;
+    const test = 'testId' in res.event ? (books.tests.tests.get(res.event.testId) ?? null) : null;
+    return { event: res.event, seq: res.seq, duplicate: res.duplicate, call, ...(test ? { test } : {}) };
   });
 
   app.get('/api/v1/lines/:line/calls', { ...authed, schema: { params: LineParams } }, async (req) => {
     const line = await lineOf(req);
-    return callsJson(await ctx.calls.book(line));
+    const books = await ctx.calls.books(line);
+    return callsJson(books, ctx.calls.stats(books));
   });
 }
 

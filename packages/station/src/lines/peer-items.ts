@@ -1,4 +1,4 @@
-import { checkCallEvent } from '@parley/calls';
+import { checkLineEvent } from '@parley/calls';
 import { checkMemberItem, checkPeerItem, type FrameVerdict } from '@parley/e2ee/frames';
 import { decodeLineEvent } from '@parley/protocol';
 
@@ -15,7 +15,7 @@ export function checkPeerStreamItem(lineId: string, kind: string, bytes: Uint8Ar
   if (kind === 'record') {
     return env.entry && typeof env.entry === 'object' ? { ok: true } : { ok: false, reason: 'a record event carries an entry' };
   }
-  const ev = checkCallEvent(env.event);
+  const ev = checkLineEvent(env.event);
   if (!ev.ok) return { ok: false, reason: ev.error.message };
   if (env.body === null) return { ok: true };
   if (typeof env.body !== 'string') return { ok: false, reason: 'a call event\u2019s body is an MLS message or null' };
