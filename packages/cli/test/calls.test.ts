@@ -199,6 +199,14 @@ describe('calls on a line, through the CLI', () => {
     );
     const text = await cliOk(['call', 'list', '--profile', profiles.waChief as string, '--line', LINE]);
     assert.match(text, /UNANSWERED since/);
+    // The operators see it too: `line status` and /metrics.
+    // The admin command reads the database with the same deadlines as the station (its env).
+    Object.assign(process.env, ENV);
+    const status = await cliOk(['line', 'status', '--data', wa.dir, '--line', LINE]);
+    assert.match(status, /UNANSWERED/);
+    const metrics = await (await fetch(`${wa.url}/metrics`)).text();
+    assert.match(metrics, new RegExp(`parley_line_unanswered\\{line="${LINE}"\\} 1`));
+    assert.match(metrics, new RegExp(`parley_line_availability\\{line="${LINE}"\\} `));
   });
 
   it('keeps the topics out of both stations\u2019 storage', () => {

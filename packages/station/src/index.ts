@@ -6,3 +6,4 @@ export { allLines, lineByName, setSeat } from './lines/line-store.js';
 export { summarizeLine } from './lines/line-manager.js';
 export { createLogger } from './logger.js';
 export type { Db } from './db/open.js';
+export { lineDutyStats } from './calls/call-desk.js';

@@ -3,10 +3,12 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import type { Db } from './db/open.js';
 import type { LineManager } from './lines/line-manager.js';
 import { allLines } from './lines/line-store.js';
+import type { CallDesk } from './calls/call-desk.js';
+import type { LineStats } from '@parley/calls';
 
 const HEALTH_VALUE: Record<LineSummary['health'], number> = { down: 0, degraded: 1, up: 2 };
 
-export function createMetrics(db: Db, lines: () => LineManager) {
+export function createMetrics(db: Db, lines: () => LineManager, calls: () => CallDesk) {
   const registry = new Registry();
   const itemsAccepted = new Counter({
     name: 'parley_items_accepted_total',
@@ -55,6 +57,43 @@ export function createMetrics(db: Db, lines: () => LineManager) {
   });
   lineGauge('parley_line_last_contact_seconds', 'Unix time of the last contact with the peer', ['line'], (g, s) => {
     if (s.lastContactAt !== null) g.set({ line: s.name }, s.lastContactAt / 1000);
+  });
+  // Duty-officer figures from each line's calls and test messages (issue 6).
+  let statsSnap: { at: number; value: Promise<{ name: string; stats: LineStats }[]> } | null = null;
+  const lineStatsNow = () => {
+    const now = Date.now();
+    if (!statsSnap || now - statsSnap.at > 200) {
+      statsSnap = {
+        at: now,
+        value: allLines(db).then((rows) =>
+          Promise.all(rows.map(async (r) => ({ name: r.name, stats: calls().stats(await calls().books(r)) }))),
+        ),
+      };
+    }
+    return statsSnap.value;
+  };
+  const statsGauge = (name: string, help: string, fill: (g: Gauge, line: string, s: LineStats) => void) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['line'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const l of await lineStatsNow()) fill(this, l.name, l.stats);
+      },
+    });
+  statsGauge('parley_line_unanswered', '1 while a test message or call request on the line is unanswered', (g, line, s) =>
+    g.set({ line }, s.unanswered ? 1 : 0),
+  );
+  statsGauge('parley_line_availability', 'Share of test messages acknowledged in time over the last 7 days', (g, line, s) => {
+    if (s.availability !== null) g.set({ line }, s.availability);
+  });
+  statsGauge('parley_line_unanswered_count', 'Test messages and call requests not acknowledged in time, last 7 days', (g, line, s) =>
+    g.set({ line }, s.unansweredCount),
+  );
+  statsGauge('parley_line_test_ack_p50_seconds', 'Median time to acknowledge a test message, last 7 days', (g, line, s) => {
+    if (s.tests.ackP50Ms !== null) g.set({ line }, s.tests.ackP50Ms / 1000);
   });
   return { registry, itemsAccepted, itemsReceived, fedRefused };
 }

@@ -76,7 +76,11 @@ export class Station {
       lines: undefined as unknown as LineManager, // set just below; the metrics need a late reference
       calls: undefined as unknown as CallDesk, // set just below: it needs the context itself
       throttle: { byHandle: new LoginThrottle(5), byAddress: new LoginThrottle(50) },
-      metrics: createMetrics(db, () => lines as LineManager),
+      metrics: createMetrics(
+        db,
+        () => lines as LineManager,
+        () => ctx.calls,
+      ),
     };
     const recorderDeps: RecorderDeps = {
       db,

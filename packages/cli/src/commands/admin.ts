@@ -200,7 +200,10 @@ export function registerAdminCommands(program: Command): void {
     const rows = await withStation(o.data, async (db, data, L) => {
       const lines = o.line ? [await L.lineByName(db, o.line)] : await L.allLines(db);
       return Promise.all(
-        lines.map((l) => L.summarizeLine({ db, key: data.key, heartbeatMs: data.config.heartbeatMs, stationName: data.config.name }, l)),
+        lines.map(async (l) => ({
+          ...(await L.summarizeLine({ db, key: data.key, heartbeatMs: data.config.heartbeatMs, stationName: data.config.name }, l)),
+          duty: await L.lineDutyStats(db, l),
+        })),
       );
     });
     if (o.json) return printJson(o.line ? rows[0] : rows);
@@ -209,11 +212,13 @@ export function registerAdminCommands(program: Command): void {
       return;
     }
     printTable([
-      ['LINE', 'PEER', 'HEALTH', 'LAST CONTACT', 'BACKLOG OUT', 'BACKLOG IN', 'SEATS', 'PEER SEATS'],
+      ['LINE', 'PEER', 'HEALTH', 'ANSWERED', 'AVAILABILITY', 'LAST CONTACT', 'BACKLOG OUT', 'BACKLOG IN', 'SEATS', 'PEER SEATS'],
       ...rows.map((r) => [
         r.name,
         r.peer.name,
         r.health,
+        r.duty.unanswered ? 'UNANSWERED' : 'yes',
+        r.duty.availability === null ? '-' : `${Math.round(r.duty.availability * 100)}%`,
         ago(r.lastContactAt),
         String(r.backlogOut),
         String(r.backlogIn),

@@ -30,6 +30,7 @@ import {
   RECORDER_HANDLE,
   type Role,
 } from '@parley/protocol';
+import type { Db } from '../db/open.js';
 import type { MembersTable } from '../db/schema.js';
 import { Endpoints } from '../federation/endpoints.js';
 import { fedPost } from '../federation/fed-client.js';
@@ -103,40 +104,12 @@ export class CallDesk {
 
   private async refresh(line: LineRow): Promise<LineBooks> {
     const s = this.state(line.id);
-    const rows = await this.ctx.db
-      .selectFrom('items')
-      .select(['seq', 'payload'])
-      .where('line_id', '=', line.id)
-      .where('dir', '=', line.role === 'inviter' ? 'out' : 'in')
-      .where('kind', '=', 'call')
-      .where('seq', '>', s.seq)
-      .orderBy('seq')
-      .execute();
-    if (rows.length === 0) return s.books;
-    const roles = await this.roles(line);
-    for (const row of rows) {
-      s.seq = num(row.seq);
-      const env = decodeLineEvent(new Uint8Array(row.payload));
-      const checked = checkLineEvent(env?.event);
-      if (!checked.ok) {
-        this.ctx.log.error({ line: line.name, seq: s.seq }, 'a call item that is not a call or test event');
-        continue;
-      }
-      const ev = checked.value;
-      const res = applyLineEvent(s.books, ev, { actor: actorOf(ev, roles), now: Math.max(Date.now(), ev.at), policy: this.policy });
-      if (res.ok) s.books = res.books;
-      else this.ctx.log.warn({ line: line.name, seq: s.seq, code: res.error.code }, 'a call event the book does not take');
-    }
+    const next = await foldLineEvents(this.ctx.db, line, s, this.policy, (seq, why) =>
+      this.ctx.log.warn({ line: line.name, seq, why }, 'a line event the books do not take'),
+    );
+    s.books = next.books;
+    s.seq = next.seq;
     return s.books;
-  }
-
-  private async roles(line: LineRow): Promise<Map<string, Role>> {
-    const ours: Side = line.role === 'inviter' ? 'inviter' : 'acceptor';
-    const theirs: Side = ours === 'inviter' ? 'acceptor' : 'inviter';
-    const m = new Map<string, Role>();
-    for (const s of await seatsOf(this.ctx.db, line.id)) m.set(`${ours}/${s.handle}`, s.role);
-    for (const s of await peerSeatsOf(this.ctx.db, line.id)) m.set(`${theirs}/${s.handle}`, s.role);
-    return m;
   }
 
   /** A member of this station acts on a call. Returns the event as ordered and the hub's sequence number. */
@@ -308,6 +281,60 @@ export class CallDesk {
       }
     }
   }
+}
+
+/**
+ * Fold the hub's stream, as this station holds it, into the line's books from `from` on: call
+ * items in sequence order. Both stations run this same fold, so both hold the same books.
+ */
+export async function foldLineEvents(
+  db: Db,
+  line: LineRow,
+  from: { books: LineBooks; seq: number },
+  policy: LinePolicies,
+  skipped: (seq: number, why: string) => void = () => {},
+): Promise<{ books: LineBooks; seq: number }> {
+  const rows = await db
+    .selectFrom('items')
+    .select(['seq', 'payload'])
+    .where('line_id', '=', line.id)
+    .where('dir', '=', line.role === 'inviter' ? 'out' : 'in')
+    .where('kind', '=', 'call')
+    .where('seq', '>', from.seq)
+    .orderBy('seq')
+    .execute();
+  let { books, seq } = from;
+  if (rows.length === 0) return { books, seq };
+  const roles = await rolesOf(db, line);
+  for (const row of rows) {
+    seq = num(row.seq);
+    const checked = checkLineEvent(decodeLineEvent(new Uint8Array(row.payload))?.event);
+    if (!checked.ok) {
+      skipped(seq, checked.error.message);
+      continue;
+    }
+    const ev = checked.value;
+    const res = applyLineEvent(books, ev, { actor: actorOf(ev, roles), now: Math.max(Date.now(), ev.at), policy });
+    if (res.ok) books = res.books;
+    else skipped(seq, res.error.code);
+  }
+  return { books, seq };
+}
+
+/** A line's calls, tests and duty-officer figures straight from the database (`parley line status`). */
+export async function lineDutyStats(db: Db, line: LineRow): Promise<LineStats> {
+  const policy = policiesFromEnv();
+  const { books } = await foldLineEvents(db, line, { books: emptyLineBooks(), seq: 0 }, policy);
+  return lineStats(books, policy, Date.now());
+}
+
+async function rolesOf(db: Db, line: LineRow): Promise<Map<string, Role>> {
+  const ours: Side = line.role === 'inviter' ? 'inviter' : 'acceptor';
+  const theirs: Side = ours === 'inviter' ? 'acceptor' : 'inviter';
+  const m = new Map<string, Role>();
+  for (const s of await seatsOf(db, line.id)) m.set(`${ours}/${s.handle}`, s.role);
+  for (const s of await peerSeatsOf(db, line.id)) m.set(`${theirs}/${s.handle}`, s.role);
+  return m;
 }
 
 function actorOf(ev: LineEvent, roles: Map<string, Role>): CallActor {
