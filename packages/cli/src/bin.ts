@@ -2,8 +2,10 @@
 import { Command } from 'commander';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerCallCommands } from './commands/calls.js';
+import { registerTranslateCommand } from './commands/translate.js';
 import { registerClientCommands } from './commands/client.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerRecordCommands } from './commands/record.js';
 import { fail } from './output.js';
 
 const program = new Command();
@@ -15,6 +17,8 @@ program
 registerAdminCommands(program);
 registerClientCommands(program);
 registerCallCommands(program);
+registerTranslateCommand(program);
 registerDemoCommand(program);
+registerRecordCommands(program);
 
 program.parseAsync(process.argv).catch(fail);

@@ -8,6 +8,7 @@ import type { ArchiveKey } from './e2ee/archive-key.js';
 import type { LineManager } from './lines/line-manager.js';
 import type { Outbox } from './lines/outbox.js';
 import type { CallDesk } from './calls/call-desk.js';
+import type { RecordService } from './record/record-service.js';
 
 /** What every HTTP plugin of a running station may use. */
 export interface StationContext {
@@ -19,6 +20,8 @@ export interface StationContext {
   lines: LineManager;
   /** Calls on each line: ordered by the hub, deadlines run by the process holding the line. */
   calls: CallDesk;
+  /** The joint record of each line: folded from the hub's stream, heads cosigned with the peer. */
+  record: RecordService;
   /** Seals the recorders' keys, group states and archives; kept outside the database. */
   archiveKey: ArchiveKey;
   /** Failed logins per handle (tight) and per client address (loose: an operations centre shares one). */

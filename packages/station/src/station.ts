@@ -9,6 +9,7 @@ import { Hub } from './lines/hub.js';
 import { LineManager } from './lines/line-manager.js';
 import { Outbox } from './lines/outbox.js';
 import { CallDesk } from './calls/call-desk.js';
+import { RecordService } from './record/record-service.js';
 import { ArchiveKey } from './e2ee/archive-key.js';
 import { LineRecorder, type RecorderDeps } from './e2ee/recorder.js';
 import { Endpoints } from './federation/endpoints.js';
@@ -75,6 +76,7 @@ export class Station {
       archiveKey,
       lines: undefined as unknown as LineManager, // set just below; the metrics need a late reference
       calls: undefined as unknown as CallDesk, // set just below: it needs the context itself
+      record: undefined as unknown as RecordService, // likewise
       throttle: { byHandle: new LoginThrottle(5), byAddress: new LoginThrottle(50) },
       metrics: createMetrics(
         db,
@@ -104,6 +106,7 @@ export class Station {
     );
     ctx.lines = lines;
     ctx.calls = new CallDesk(ctx);
+    ctx.record = new RecordService(ctx);
     const station = new Station(ctx);
     try {
       const pgUrl = databaseUrl(data);
@@ -120,6 +123,7 @@ export class Station {
       }
       await lines.start();
       ctx.calls.start();
+      ctx.record.start();
     } catch (e) {
       await station.stop();
       throw e;
@@ -130,6 +134,7 @@ export class Station {
 
   async stop(): Promise<void> {
     this.ctx.calls?.stop();
+    this.ctx.record?.stop();
     await this.ctx.lines.stop();
     await Promise.all(this.servers.map((s) => s.close()));
     this.servers = [];

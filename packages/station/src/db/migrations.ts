@@ -206,6 +206,48 @@ const migrations: Record<string, Migration> = {
         SELECT line_id, 'peer', handle, ${now} FROM peer_seats`.execute(db);
     },
   },
+  '0007_joint_record': {
+    // The line's joint record (src/record/): the entries this station folded from the hub's
+    // stream, the heads both stations signed, and the alarms raised when the peer's heads or
+    // receipts disagree with ours. `record_folds` holds the fold's cursor, written in the same
+    // transaction as the entries it produced, so a crash never loses or repeats an entry.
+    async up(db: Db) {
+      await db.schema
+        .createTable('record_entries')
+        .addColumn('line_id', 'text', (c) => c.notNull().references('lines.id'))
+        .addColumn('idx', 'bigint', (c) => c.notNull())
+        .addColumn('entry', 'text', (c) => c.notNull())
+        .addColumn('leaf_hash', blobType(db), (c) => c.notNull())
+        .addPrimaryKeyConstraint('record_entries_pk', ['line_id', 'idx'])
+        .execute();
+      await db.schema
+        .createTable('record_folds')
+        .addColumn('line_id', 'text', (c) => c.primaryKey().references('lines.id'))
+        .addColumn('folded_seq', 'bigint', (c) => c.notNull())
+        .addColumn('hold_from', 'bigint')
+        .execute();
+      await db.schema
+        .createTable('record_heads')
+        .addColumn('line_id', 'text', (c) => c.notNull().references('lines.id'))
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .addColumn('root_hash', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('sig_inviter', 'text')
+        .addColumn('sig_acceptor', 'text')
+        .addPrimaryKeyConstraint('record_heads_pk', ['line_id', 'size'])
+        .execute();
+      await db.schema
+        .createTable('record_alarms')
+        .addColumn('line_id', 'text', (c) => c.notNull().references('lines.id'))
+        .addColumn('alarm_key', 'text', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addColumn('evidence', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('record_alarms_pk', ['line_id', 'alarm_key'])
+        .execute();
+    },
+  },
 };
 
 class StaticProvider implements MigrationProvider {

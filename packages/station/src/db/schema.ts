@@ -158,6 +158,46 @@ export interface SeatHistoryTable {
   first_seen_at: number;
 }
 
+export interface RecordEntriesTable {
+  line_id: string;
+  /** The entry's index in the log (its Merkle leaf index). */
+  idx: number;
+  /** The entry as JSON (its canonical form is recomputed for hashing, never read from here). */
+  entry: string;
+  leaf_hash: Uint8Array;
+}
+
+export interface RecordFoldsTable {
+  line_id: string;
+  /** Last sequence number of the hub's stream folded into the record. */
+  folded_seq: number;
+  /** First entry this station will not sign (a receipt or link it found false), or null. */
+  hold_from: number | null;
+}
+
+export interface RecordHeadsTable {
+  line_id: string;
+  size: number;
+  root_hash: string;
+  /** ISO time of the head: the time of its last entry, so both stations sign the same bytes. */
+  at: string;
+  /** base64url Ed25519 signatures; the head counts once both are there. */
+  sig_inviter: string | null;
+  sig_acceptor: string | null;
+}
+
+export interface RecordAlarmsTable {
+  line_id: string;
+  /** Names what the alarm is about, so the same disagreement is stored once. */
+  alarm_key: string;
+  at: number;
+  /** PEER_HEAD_INCONSISTENT, RECEIPT_MISMATCH, LINK_MISMATCH or LOCAL_RECORD_CHANGED. */
+  reason: string;
+  detail: string;
+  /** JSON: an Inconsistency of @parley/record, or the receipt and what this station holds. */
+  evidence: string;
+}
+
 export interface Database {
   members: MembersTable;
   devices: DevicesTable;
@@ -174,4 +214,8 @@ export interface Database {
   recorders: RecordersTable;
   archive: ArchiveTable;
   seat_history: SeatHistoryTable;
+  record_entries: RecordEntriesTable;
+  record_folds: RecordFoldsTable;
+  record_heads: RecordHeadsTable;
+  record_alarms: RecordAlarmsTable;
 }

@@ -16,6 +16,7 @@ import { answerLinkRequest } from '../lines/link-ceremony.js';
 import { lineById, num, recordHeartbeat, type LineRow } from '../lines/line-store.js';
 import type { StationContext } from '../station-context.js';
 import { callsFederationRoutes } from './calls-plugin.js';
+import { recordFederationRoutes } from './record-plugin.js';
 import { e2eeFederationRoutes } from './e2ee-plugin.js';
 import { toParleyError } from './errors.js';
 
@@ -177,6 +178,12 @@ export async function federationPlugin(app: FastifyInstance, opts: { ctx: Statio
     (req) => req.fedLine as LineRow,
   );
   callsFederationRoutes(
+    app,
+    ctx,
+    (req) => verifyLinePeer(req),
+    (req) => req.fedLine as LineRow,
+  );
+  recordFederationRoutes(
     app,
     ctx,
     (req) => verifyLinePeer(req),

@@ -7,6 +7,7 @@ import { clientApiPlugin } from './client-api-plugin.js';
 import { installErrorHandling } from './errors.js';
 import { federationPlugin } from './federation-plugin.js';
 import { callsClientPlugin } from './calls-plugin.js';
+import { recordClientPlugin } from './record-plugin.js';
 import { e2eeClientPlugin } from './e2ee-plugin.js';
 import { observabilityPlugin } from './observability-plugin.js';
 import { validatorCompiler } from './validation.js';
@@ -38,6 +39,7 @@ export async function buildServer(ctx: StationContext, opts: ServerOptions = {})
   await app.register(federationPlugin, { ctx });
   await app.register(e2eeClientPlugin, { ctx });
   await app.register(callsClientPlugin, { ctx });
+  await app.register(recordClientPlugin, { ctx });
   await app.register(adminApiPlugin, { ctx });
   await app.register(webPlugin, { ctx });
   if (opts.extra) await opts.extra(app);

@@ -1,6 +1,7 @@
 import { checkLineEvent } from '@parley/calls';
 import { checkMemberItem, checkPeerItem, type FrameVerdict } from '@parley/e2ee/frames';
 import { decodeLineEvent } from '@parley/protocol';
+import { parseRecordItem } from '../record/record-items.js';
 
 /**
  * Whether an item on the peer's stream may be stored: MLS of the line's group (see
@@ -13,7 +14,9 @@ export function checkPeerStreamItem(lineId: string, kind: string, bytes: Uint8Ar
   const env = decodeLineEvent(bytes);
   if (!env) return { ok: false, reason: `a ${kind} event must be a JSON object` };
   if (kind === 'record') {
-    return env.entry && typeof env.entry === 'object' ? { ok: true } : { ok: false, reason: 'a record event carries an entry' };
+    // A joint-record entry the hub states (closed schema of its type, see record-items.ts).
+    const rec = parseRecordItem(bytes);
+    return rec.ok ? { ok: true } : { ok: false, reason: rec.reason };
   }
   const ev = checkLineEvent(env.event);
   if (!ev.ok) return { ok: false, reason: ev.error.message };
