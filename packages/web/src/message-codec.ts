@@ -19,6 +19,29 @@ export function encodeContent(text: string, lang?: string): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(lang ? { text, lang } : { text }));
 }
 
+/**
+ * The encrypted part of a call action (topics, a reason): `{type: 'call', text}`, as the CLI
+ * writes it. Its text reads like a message's; the type keeps it apart from what people said.
+ */
+export function encodeCallContent(text: string): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ type: 'call', text }));
+}
+
+/**
+ * The JSON object in a line event's payload (a 'call' item: `{event, body}`), or undefined.
+ * Kept here rather than taken from the root of @parley/protocol (see bundle-imports.test.ts).
+ */
+export function decodeLineEventPayload(payload: string): Record<string, unknown> | undefined {
+  try {
+    const bytes = fromBase64url(payload);
+    if (!bytes) return undefined;
+    const v: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** How many bytes a message takes inside the encryption, to refuse an oversized one before it is queued. */
 export function contentBytes(text: string, lang?: string): number {
   return encodeContent(text, lang).length;

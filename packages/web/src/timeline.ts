@@ -62,9 +62,9 @@ function lowerBound(records: LineRecord[], pos: number): number {
   return lo;
 }
 
-/** A record of something someone said (or tried to), as opposed to a change of the group. */
+/** A record of something someone said (or tried to), as opposed to a change of the group or a call event. */
 export function isMessageRecord(r: LineRecord): boolean {
-  return r.body.t !== 'event';
+  return r.body.t !== 'event' && r.body.t !== 'call';
 }
 
 /**

@@ -274,6 +274,14 @@ export class FakeLine {
     return JSON.parse(Buffer.from(r.plaintext).toString('utf8')).text as string;
   }
 
+  /** Boris decrypts an item the web device sent and gets its plaintext as it is. */
+  async borisReadsRaw(payload: string): Promise<string> {
+    const r = await processMessage(this.borisState, new Uint8Array(Buffer.from(payload, 'base64url')), this.policy());
+    this.borisState = r.state;
+    if (r.kind !== 'application') throw new Error('not an application message');
+    return Buffer.from(r.plaintext).toString('utf8');
+  }
+
   /** GET /history, pages of `limit`. */
   historyPage(after: number, limit = 200): HistoryResponse {
     const entries = this.history.filter((e) => e.pos > after).slice(0, limit);

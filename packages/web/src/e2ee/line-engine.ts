@@ -19,10 +19,11 @@ import {
   serializeGroup,
   updateOwnKeys,
 } from '@parley/e2ee';
+import { checkLineEvent, describeCallEvent, type LineEvent } from '@parley/calls';
 import type { HistoryResponse, Item, ItemsPage, LineSummary } from '@parley/protocol';
 import { fromBase64url, toBase64url } from '@parley/protocol/bytes';
 import { ERROR_STATUS, ParleyError } from '@parley/protocol/errors';
-import { decodeContent, decodeLegacyText, encodeContent } from '../message-codec.js';
+import { decodeContent, decodeLegacyText, decodeLineEventPayload, encodeCallContent, encodeContent } from '../message-codec.js';
 import { type DeviceContext, dropKeyPackages, keyFingerprint, keyPackageSecrets, sha256Hex, topUpKeyPackages } from './device.js';
 import { withLock } from './vault.js';
 
@@ -41,6 +42,7 @@ const SENT_TTL_MS = 30 * 24 * 3600_000;
 /** A key update whose outcome is unknown for this long is given up (the hub never ordered it). */
 const PENDING_STALE_MS = 10 * 60_000;
 const MAX_OWN_COMMITS = 32;
+const MAX_CALL_SIDES = 500;
 /** After a failed key refresh, the next try waits this long. */
 const REFRESH_RETRY_MS = 60_000;
 const PAGE = 500;
@@ -70,6 +72,11 @@ export type RecordBody =
   | { t: 'refused'; code: string; message: string }
   /** An item of kind 'message': sent without end-to-end encryption by an old client. */
   | { t: 'unencrypted'; text: string | null }
+  /**
+   * A call event the hub ordered (public metadata, described in `text`), with its end-to-end
+   * encrypted part (topics, a reason) decrypted like a message from the member who acted.
+   */
+  | { t: 'call'; event: LineEvent; station: string; text: string; secret: CallSecret | null }
   /** The group changed: this device joined or was removed, devices were added or removed. */
   | {
       t: 'event';
@@ -78,6 +85,11 @@ export type RecordBody =
       added?: RosterDevice[];
       removed?: RosterDevice[];
     };
+
+/** The encrypted part of a call event, as this device could read it. */
+export type CallSecret =
+  | { ok: true; text: string; from: Sender; own: boolean; warning?: string }
+  | { ok: false; code: string; message: string };
 
 export interface LineRecord {
   pos: number;
@@ -149,6 +161,8 @@ export interface LineMeta {
   pending: { epoch: number; hash: string; at: number } | null;
   /** SHA-256 of our own key updates the hub accepted: applied already when they come back. */
   ownCommits: string[];
+  /** The side that requested each recent call: an escalation alerts the other side's officers. */
+  callSides: Record<string, 'inviter' | 'acceptor'>;
 }
 
 export type Membership = 'waiting' | 'member' | 'removed';
@@ -312,6 +326,7 @@ export class LineEngine {
       lastUpdateAt: null,
       pending: null,
       ownCommits: [],
+      callSides: {},
     };
   }
 
@@ -465,6 +480,8 @@ export class LineEngine {
       return;
     }
     if (kind === 'welcome') return this.welcome(s, item, bytes, b);
+    if (kind === 'call') return this.callEvent(s, item, b);
+    if (kind === 'record') return; // the joint record's bookkeeping, not shown in the conversation
     if (kind !== 'mls') {
       put({ t: 'refused', code: 'UNSUPPORTED_MESSAGE', message: `an item of kind ${kind}, which this app does not know` });
       return;
@@ -520,6 +537,81 @@ export class LineEngine {
       return;
     }
     await this.decryptInto(s, env, bytes, b);
+  }
+
+  /**
+   * A 'call' item: the hub's stream carries it (its station is the sender's, side 'inviter'),
+   * payload `{event, body}`. The event is public metadata; the body is an MLS application
+   * message from the member who acted, decrypted now (it is never deferred: in the hub's order
+   * it comes after every commit of the epoch it was sent in).
+   */
+  private async callEvent(s: Loaded, item: Item, b: Batch): Promise<void> {
+    const env = this.envelope(item);
+    const put = (body: RecordBody) => b.records.set(item.pos, { ...env, body });
+    const payload = decodeLineEventPayload(item.payload);
+    const checked = checkLineEvent(payload?.event);
+    if (!checked.ok) {
+      put({ t: 'event', event: 'error', text: `A call event that cannot be read: ${checked.error.message}` });
+      return;
+    }
+    const ev = checked.value;
+    const hub = item.sender.station;
+    const other = hub === this.summary.station.name ? this.summary.peer.name : this.summary.station.name;
+    const station = ev.by.side === 'inviter' ? hub : other;
+    let text = describeCallEvent(ev, station, station === hub ? other : hub);
+    if (ev.action === 'request') {
+      const sides = s.meta.callSides;
+      sides[ev.callId] = ev.by.side;
+      const ids = Object.keys(sides);
+      for (const old of ids.slice(0, Math.max(0, ids.length - MAX_CALL_SIDES))) delete sides[old];
+    } else if (ev.action === 'escalate') {
+      // The scheduler acts for the hub, but the officers alerted are those of the side called.
+      const requester = s.meta.callSides[ev.callId];
+      const called = requester === undefined ? 'the called side' : requester === 'inviter' ? other : hub;
+      text = `call ${ev.callId.slice(0, 6)} not acknowledged: ${ev.level === 'deputy' ? 'deputies' : 'duty officers'} of ${called} alerted`;
+    }
+    let secret: CallSecret | null = null;
+    if (typeof payload?.body === 'string' && 'handle' in ev.by) {
+      secret = await this.callSecret(s, item, payload.body, { station, handle: ev.by.handle }, b);
+    }
+    put({ t: 'call', event: ev, station, text, secret });
+  }
+
+  private async callSecret(s: Loaded, item: Item, payload: string, by: SeatRef, b: Batch): Promise<CallSecret> {
+    const bytes = fromBase64url(payload);
+    if (!bytes) return { ok: false, code: 'MALFORMED', message: 'the encrypted part is not valid base64url' };
+    const me = this.ctx.device;
+    const own = item.clientId ? s.meta.sent[item.clientId] : undefined;
+    if (own && item.clientId && by.station === me.station && by.handle === me.handle) {
+      delete s.meta.sent[item.clientId];
+      delete s.meta.sealed[item.clientId];
+      return { ok: true, text: own.text, from: { station: me.station, handle: me.handle, deviceId: me.deviceId }, own: true };
+    }
+    const group = s.group;
+    if (!group?.active) return { ok: false, code: 'NOT_A_MEMBER', message: 'this device was not in the line’s encrypted group then' };
+    try {
+      const info = peekMessage(bytes);
+      if (info.kind !== 'application') return { ok: false, code: 'UNEXPECTED_MESSAGE', message: `an MLS ${info.kind} as a call’s body` };
+      if (s.meta.joinedEpoch !== null && info.epoch < s.meta.joinedEpoch) {
+        return { ok: false, code: 'BEFORE_JOIN', message: 'sent before this device joined the line’s encrypted group' };
+      }
+      const r = await processMessage(group, bytes, this.policy(s));
+      if (r.kind !== 'application') throw new E2eeError('UNEXPECTED_MESSAGE', 'a commit as a call’s body');
+      s.group = r.state;
+      b.groupChanged = true;
+      const c = decodeContent(r.plaintext);
+      const from = { station: r.sender.station, handle: r.sender.handle, deviceId: r.sender.deviceId };
+      if (!c.ok) return { ok: false, code: c.code, message: c.reason };
+      const secret: CallSecret = { ok: true, text: c.text, from, own: false };
+      if (from.station !== by.station || from.handle !== by.handle) {
+        secret.warning = `SENDER_MISMATCH: the event says ${by.handle}@${by.station} acted, but its encrypted part is signed by ${describeDevice(from)}`;
+      }
+      return secret;
+    } catch (e) {
+      const { code, message } = errorCode(e);
+      if (code === 'OWN_MESSAGE') return { ok: false, code, message: 'sent from this device, but its text was not kept here' };
+      return { ok: false, code, message };
+    }
   }
 
   private ownBody(own: SentCopy): RecordBody {
@@ -799,6 +891,8 @@ export class LineEngine {
     clientId: string;
     text: string;
     lang?: string;
+    /** The encrypted part of a call action (topics, a reason) rather than a message. */
+    call?: boolean;
   }): Promise<{ payload: string } | { membership: Exclude<Membership, 'member'> }> {
     return this.run(async (s) => {
       const group = s.group;
@@ -806,7 +900,7 @@ export class LineEngine {
       if (!group.active) return { membership: 'removed' as const };
       const had = s.meta.sealed[p.clientId];
       if (had && had.epoch === group.epoch && s.meta.sent[p.clientId]) return { payload: had.payload };
-      const out = await encrypt(group, encodeContent(p.text, p.lang));
+      const out = await encrypt(group, p.call ? encodeCallContent(p.text) : encodeContent(p.text, p.lang));
       const payload = toBase64url(out.message);
       s.group = out.state;
       const copy: SentCopy = { text: p.text, at: this.ctx.now() };
