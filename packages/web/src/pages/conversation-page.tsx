@@ -1,9 +1,11 @@
 import { type FormEvent, type KeyboardEvent, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { ErrorAlert } from '../components/alert.js';
+import { CallAlertBanner, CallsPanel, callAnchor } from '../components/calls-panel.js';
 import { ContactHistoryPanel } from '../components/contact-history-panel.js';
 import { HealthLamp } from '../components/health-lamp.js';
 import { RosterPanel } from '../components/roster-panel.js';
 import { describeError } from '../api.js';
+import { callAlerts, callSecrets, lastCallPos } from '../calls.js';
 import type { LineRecord, Membership } from '../e2ee/line-engine.js';
 import { useNow, useOnline, usePending, useTitle } from '../hooks.js';
 import type { ConnectionStatus } from '../line-connection.js';
@@ -12,6 +14,7 @@ import { Link } from '../router.js';
 import { useSession } from '../session.js';
 import { formatAgo, formatZulu } from '../time-format.js';
 import { beforeJoinCount, type DeliveryState, isMessageRecord, type TimelineEntry, timelineEntries } from '../timeline.js';
+import { meOn, useCalls } from '../use-calls.js';
 import { type ConversationState, useConversation } from '../use-conversation.js';
 
 export function ConversationPage({ line }: { line: string }) {
@@ -44,6 +47,20 @@ export function ConversationPage({ line }: { line: string }) {
 
   const peerName = conv.summary?.peer.name ?? 'the peer station';
   const ourName = session.station.name;
+  // The calls list follows the stream: reloaded whenever a call event arrives, never polled.
+  const callsVersion = lastCallPos(conv.timeline.records);
+  const calls = useCalls(line, conv.engine, callsVersion);
+  const me = useMemo(() => meOn(conv.summary, session), [conv.summary, session]);
+  const secrets = useMemo(() => callSecrets(conv.timeline.records), [conv.timeline.records]);
+  const alerts = useMemo(() => (calls.calls && me ? callAlerts(calls.calls, me, peerName) : []), [calls.calls, me, peerName]);
+  const showCall = (callId: string) => {
+    const el = document.getElementById(callAnchor(callId));
+    if (el) {
+      el.closest('details')?.setAttribute('open', '');
+      el.scrollIntoView({ block: 'center' });
+      el.focus();
+    }
+  };
 
   if (conv.summaryError?.notSeated) {
     return (
@@ -71,6 +88,7 @@ export function ConversationPage({ line }: { line: string }) {
           {conv.health && <HealthLamp health={conv.health.health} />}
         </header>
         <ConnectionBanner status={online ? conv.status : 'offline'} detail={conv.statusDetail} />
+        <CallAlertBanner alerts={alerts} onShow={showCall} />
         <EncryptionBanner conv={conv} />
         {conv.summaryError && <ErrorAlert>{conv.summaryError.message}</ErrorAlert>}
         <OlderHistory conv={conv} />
@@ -78,6 +96,7 @@ export function ConversationPage({ line }: { line: string }) {
         <Composer line={line} peerName={peerName} />
       </section>
       <aside className="side" aria-label="About this line">
+        {conv.summary && <CallsPanel summary={conv.summary} me={me} state={calls} secrets={secrets} now={now} />}
         {conv.summary ? (
           <RosterPanel summary={conv.summary} ourName={ourName} engine={conv.engine} groupVersion={groupVersion} />
         ) : (
@@ -210,7 +229,11 @@ function Timeline({
       >
         {entries.map((e) =>
           e.kind === 'event' ? (
-            <GroupEvent key={e.key} record={e.record} />
+            e.record.body.t === 'call' ? (
+              <CallEventEntry key={e.key} record={e.record} />
+            ) : (
+              <GroupEvent key={e.key} record={e.record} />
+            )
           ) : (
             <Message key={e.key} entry={e} unreadStart={e.key === firstUnread} ourName={ourName} peerName={peerName} />
           ),
@@ -233,6 +256,45 @@ function GroupEvent({ record }: { record: LineRecord }) {
       <time dateTime={new Date(record.sentAt).toISOString()} className="muted">
         {formatZulu(record.sentAt, true)}
       </time>
+    </li>
+  );
+}
+
+/** A call event: what the hub ordered (public), and its encrypted part as this device read it. */
+function CallEventEntry({ record }: { record: LineRecord }) {
+  const body = record.body;
+  if (body.t !== 'call') return null;
+  const alarm = body.event.action === 'escalate' || body.event.action === 'unanswered' || body.event.action === 'test_unanswered';
+  return (
+    <li
+      className={`call-event${alarm ? ' call-event-alarm' : ''}`}
+      data-pos={record.pos}
+      data-action={body.event.action}
+      data-call-id={'callId' in body.event ? body.event.callId : undefined}
+    >
+      <p className="call-event-text">
+        <span aria-hidden="true">{alarm ? '🔔 ' : '☎ '}</span>
+        {body.text}{' '}
+        <time dateTime={new Date(body.event.at).toISOString()} className="muted">
+          {formatZulu(body.event.at, true)}
+        </time>
+      </p>
+      {body.secret?.ok && (
+        <p className="call-event-secret">
+          {body.secret.text}
+          <span className="message-note note-verified">
+            {' '}
+            <span aria-hidden="true">✓ </span>
+            {body.secret.own ? 'Encrypted by this device' : `Encrypted by ${body.secret.from.handle}@${body.secret.from.station}`}
+          </span>
+        </p>
+      )}
+      {body.secret?.ok && body.secret.warning && <p className="message-note note-warning">{body.secret.warning}</p>}
+      {body.secret && !body.secret.ok && (
+        <p className="message-note note-refused" data-code={body.secret.code}>
+          <span aria-hidden="true">⚠ </span>This device cannot read its encrypted part: {body.secret.message} ({body.secret.code})
+        </p>
+      )}
     </li>
   );
 }
@@ -292,6 +354,7 @@ function recordView(r: LineRecord): {
         },
       };
     case 'event':
+    case 'call':
       return { who: r.envelope, text: b.text, note: null };
   }
 }

@@ -1,12 +1,15 @@
 import type { LineSummary } from '@parley/protocol';
+import { type Call, callAlerts, isOpenCall, isUnanswered } from '../calls.js';
 import { ErrorAlert } from '../components/alert.js';
+import { CallAlertBanner } from '../components/calls-panel.js';
 import { HealthLamp } from '../components/health-lamp.js';
 import { useNow, usePending, useTitle } from '../hooks.js';
-import { Link } from '../router.js';
+import { Link, navigate } from '../router.js';
 import { linePath } from '../routes.js';
 import { useSession } from '../session.js';
 import { formatAgo, formatZulu } from '../time-format.js';
-import { useLines, useUnreadCounts } from '../use-lines.js';
+import { meOn } from '../use-calls.js';
+import { useLineCalls, useLines, useUnreadCounts } from '../use-lines.js';
 
 export function DashboardPage() {
   useTitle('Lines');
@@ -15,6 +18,14 @@ export function DashboardPage() {
   const unread = useUnreadCounts(lines);
   const pending = usePending(queue);
   const now = useNow();
+  const calls = useLineCalls(lines);
+  // Requests from the far side this officer should answer, on every line: shown at the top.
+  const alerts = (lines ?? []).flatMap((l) => {
+    const me = meOn(l, session);
+    const list = calls.get(l.name);
+    if (!me || !list) return [];
+    return callAlerts(list, me, l.peer.name).map((a) => ({ ...a, text: `${l.name}: ${a.text}`, line: l.name }));
+  });
 
   return (
     <section className="page" aria-labelledby="lines-heading">
@@ -25,6 +36,13 @@ export function DashboardPage() {
           {fetchedAt && lines ? ` Showing what was known at ${formatZulu(fetchedAt)}.` : ''}
         </ErrorAlert>
       )}
+      <CallAlertBanner
+        alerts={alerts}
+        onShow={(callId) => {
+          const a = alerts.find((x) => x.callId === callId);
+          if (a) navigate(linePath(a.line));
+        }}
+      />
       {lines === null && !error && <p aria-busy="true">Loading your lines…</p>}
       {lines?.length === 0 && (
         <div className="empty">
@@ -43,7 +61,14 @@ export function DashboardPage() {
       {lines && lines.length > 0 && (
         <ul className="line-list">
           {lines.map((l) => (
-            <LineCard key={l.id} line={l} unread={unread.get(l.name)} unsent={pending.filter((p) => p.line === l.name).length} now={now} />
+            <LineCard
+              key={l.id}
+              line={l}
+              unread={unread.get(l.name)}
+              unsent={pending.filter((p) => p.line === l.name).length}
+              calls={calls.get(l.name)}
+              now={now}
+            />
           ))}
         </ul>
       )}
@@ -51,9 +76,27 @@ export function DashboardPage() {
   );
 }
 
-function LineCard({ line, unread, unsent, now }: { line: LineSummary; unread: number | undefined; unsent: number; now: number }) {
+function LineCard({
+  line,
+  unread,
+  unsent,
+  calls,
+  now,
+}: {
+  line: LineSummary;
+  unread: number | undefined;
+  unsent: number;
+  calls: Call[] | undefined;
+  now: number;
+}) {
+  const unanswered = calls?.filter(isUnanswered) ?? [];
+  const open = calls?.filter(isOpenCall).length;
   return (
-    <li className="card line-card" data-line={line.name}>
+    <li
+      className={`card line-card${unanswered.length ? ' line-card-unanswered' : ''}`}
+      data-line={line.name}
+      data-unanswered={unanswered.length > 0}
+    >
       <div className="line-card-head">
         <h2>
           <Link to={linePath(line.name)}>{line.name}</Link>
@@ -61,6 +104,12 @@ function LineCard({ line, unread, unsent, now }: { line: LineSummary; unread: nu
         <HealthLamp health={line.health} />
       </div>
       <p className="muted">with station {line.peer.name}</p>
+      {unanswered.length > 0 && (
+        <p className="badge-unanswered" data-testid="unanswered">
+          <span aria-hidden="true">🔔 </span>UNANSWERED: {unanswered.length === 1 ? 'a call request' : `${unanswered.length} call requests`}{' '}
+          not acknowledged in time
+        </p>
+      )}
       <dl className="facts">
         <div>
           <dt>Last contact</dt>
@@ -79,6 +128,10 @@ function LineCard({ line, unread, unsent, now }: { line: LineSummary; unread: nu
         <div>
           <dt>Expected from {line.peer.name}</dt>
           <dd>{line.backlogIn}</dd>
+        </div>
+        <div>
+          <dt>Open calls</dt>
+          <dd data-testid="open-calls">{open === undefined ? '…' : open}</dd>
         </div>
         {unsent > 0 && (
           <div>
