@@ -28,7 +28,7 @@ function describeCall(ev: CallEvent, station: string, farStation: string): strin
     case 'acknowledge':
       return `${who} acknowledged ${call}`;
     case 'accept':
-      return `${who} accepted ${call}${ev.scheduledFor !== undefined ? ` for ${new Date(ev.scheduledFor).toISOString()}` : ' now'}`;
+      return `${who} accepted ${call}${ev.scheduledFor !== undefined ? ' for an agreed time' : ' now'}`;
     case 'decline':
       return `${who} declined ${call}`;
     case 'cancel':

@@ -236,6 +236,9 @@ export class FakeLine {
       },
       roster: async () => ({ epoch: this.hub.epoch, devices: roster(this.hub).map((m) => ({ ...m })) }),
       history: async () => ({ entries: [] }),
+      translate: async () => {
+        throw new ParleyError('NOT_FOUND', 'this fake station takes no translations');
+      },
     };
   }
 }

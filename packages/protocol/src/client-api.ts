@@ -61,6 +61,8 @@ export const LineSummary = Type.Object(
     station: Type.Object({ name: Type.String(), publicKey: Base64url }, closed),
     peer: Type.Object({ name: Type.String(), fingerprint: Type.String(), publicKey: Base64url, urls: Type.Array(Type.String()) }, closed),
     safetyNumber: Type.String(),
+    /** Which side of the line this station is: 'inviter' (the hub) or 'acceptor'. Always set by stations. */
+    side: Type.Optional(Type.Union([Type.Literal('inviter'), Type.Literal('acceptor')])),
     seats: Type.Array(Seat),
     peerSeats: Type.Array(Seat),
     health: Health,

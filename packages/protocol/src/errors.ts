@@ -37,6 +37,8 @@ export const ERROR_STATUS = {
   FED_BAD_ITEM: 422,
   /** A member sent something other than an MLS application message of the line's group. */
   NOT_ENCRYPTED: 422,
+  /** Translations are made by members whose role is interpreter. */
+  NOT_INTERPRETER: 403,
   WRONG_EPOCH: 409,
   E2EE_REFUSED: 400,
   DATA_DIR_MISSING: 500,

@@ -22,7 +22,7 @@ export interface RecordItemPayload {
   entry: unknown;
 }
 
-export function encodeLineEvent(value: CallItemPayload | RecordItemPayload): string {
+export function encodeLineEvent(value: CallItemPayload | RecordItemPayload | TranslationItemPayload): string {
   return toBase64url(new TextEncoder().encode(JSON.stringify(value)));
 }
 
@@ -102,3 +102,36 @@ export type FedCallRequest = Static<typeof FedCallRequest>;
 
 export const FedCallResponse = Type.Object({ seq: Seq }, closed);
 export type FedCallResponse = Static<typeof FedCallResponse>;
+
+/** A BCP 47 language tag as Parley takes it: `en`, `ru`, `zh-Hant`, `pt-BR`. */
+export const LangTag = Type.String({ pattern: '^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$', maxLength: 35 });
+
+export function validLang(tag: string): boolean {
+  return /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(tag) && tag.length <= 35;
+}
+
+/**
+ * A message of a line, named the same way at both stations: the side whose stream carries it and
+ * its sequence number there (positions are per station, sequence numbers are per stream).
+ */
+export const MessageRef = Type.Object(
+  {
+    side: Type.Union([Type.Literal('inviter'), Type.Literal('acceptor')]),
+    seq: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+  },
+  closed,
+);
+export type MessageRef = Static<typeof MessageRef>;
+
+/**
+ * An interpreter's translation (issue 9), `POST /api/v1/lines/:line/translations`: the original it
+ * renders, the language it is in, and the text as an MLS application message. Stations see which
+ * message was translated into which language by whom, never the text. A later translation of the
+ * same original into the same language by the same side is a revision; all are kept.
+ */
+export const TranslationRequest = Type.Object({ of: MessageRef, lang: LangTag, body: Payload, clientId: Id }, closed);
+export type TranslationRequest = Static<typeof TranslationRequest>;
+
+/** What a 'translation' item carries (JSON in the payload). */
+export const TranslationItemPayload = Type.Object({ of: MessageRef, lang: LangTag, body: Payload }, closed);
+export type TranslationItemPayload = Static<typeof TranslationItemPayload>;

@@ -32,16 +32,23 @@ export const ItemKind = Type.Union([
   Type.Literal('welcome'),
   Type.Literal('call'),
   Type.Literal('record'),
+  Type.Literal('translation'),
   Type.Literal('message'),
 ]);
-export type ItemKind = 'mls' | 'welcome' | 'call' | 'record' | 'message';
+export type ItemKind = 'mls' | 'welcome' | 'call' | 'record' | 'translation' | 'message';
 /** What a member may send: MLS application messages only (the station checks the framing). */
 export const SendKind = Type.Literal('mls');
 /**
  * What travels between stations: MLS messages; from the hub only, Welcomes, call events it
  * ordered ('call') and joint-record entries it made ('record'), see line-events.ts.
  */
-export const FedItemKind = Type.Union([Type.Literal('mls'), Type.Literal('welcome'), Type.Literal('call'), Type.Literal('record')]);
+export const FedItemKind = Type.Union([
+  Type.Literal('mls'),
+  Type.Literal('welcome'),
+  Type.Literal('call'),
+  Type.Literal('record'),
+  Type.Literal('translation'),
+]);
 
 export const ErrorResponse = Type.Object(
   {

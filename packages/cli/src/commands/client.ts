@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import WebSocket from 'ws';
 import { apiCall } from '../api-client.js';
 import { validLang } from '../e2ee/content.js';
-import { type ShownRecord, toJson, toText, withArchive } from '../e2ee/format.js';
+import { type ShownRecord, toJson, toText, underOriginals, withArchive } from '../e2ee/format.js';
 import { compareRosters, type LineSession, requireMember, selfUpdateDue, selfUpdateWithRetry, sendText, syncLine } from '../e2ee/line.js';
 import { withDevice, withLine } from '../e2ee/session.js';
 import type { ArchiveEntry } from '../e2ee/station-api.js';
@@ -53,7 +53,9 @@ async function setUpDevice(profileDir: string, p: Profile): Promise<void> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function printRecords(records: ShownRecord[], json: boolean): void {
-  const out = records.map((r) => (json ? JSON.stringify(toJson(r)) : toText(r))).join('\n');
+  const out = underOriginals(records)
+    .map((r) => (json ? JSON.stringify(toJson(r)) : toText(r)))
+    .join('\n');
   if (out) process.stdout.write(`${out}\n`);
 }
 

@@ -14,6 +14,12 @@ export interface MessageJson {
   error: string | null;
   /** ok, own (sent by this device), mismatch, pending, before-join, failed, unencrypted, archive */
   status: MessageRecord['status'] | 'archive';
+  /** The message's id on the line (`inviter:12`): what `parley translate --message` takes. */
+  ref: string | null;
+  /** For a translation: the id of the original it renders. */
+  translationOf?: string;
+  /** A translation replaced by a later revision (same original, language and side). */
+  revised?: boolean;
 }
 
 export interface EventJson {
@@ -80,7 +86,43 @@ export function toJson(r: ShownRecord): MessageJson | EventJson {
     verified: r.verified,
     error: r.error,
     status: r.status,
+    ref: r.ref ?? null,
+    ...(r.translationOf ? { translationOf: r.translationOf } : {}),
+    ...(r.revised ? { revised: true } : {}),
   };
+}
+
+/**
+ * Translations under their originals: each translation moves to just after the message it
+ * renders (when that message is in the list), and earlier revisions by the same side into the
+ * same language are marked revised. Originals are never changed.
+ */
+export function underOriginals(records: ShownRecord[]): ShownRecord[] {
+  const translations = new Map<string, ShownRecord[]>();
+  const refs = new Set(records.flatMap((r) => (r.t === 'msg' && r.ref && !r.translationOf ? [r.ref] : [])));
+  const latest = new Map<string, number>();
+  for (const r of records) {
+    if (r.t !== 'msg' || !r.translationOf) continue;
+    latest.set(`${r.translationOf}\n${r.lang ?? ''}\n${r.sender.station}`, r.pos);
+  }
+  const mark = (r: ShownRecord): ShownRecord =>
+    r.t === 'msg' && r.translationOf && latest.get(`${r.translationOf}\n${r.lang ?? ''}\n${r.sender.station}`) !== r.pos
+      ? { ...r, revised: true }
+      : r;
+  const out: ShownRecord[] = [];
+  for (const r of records) {
+    if (r.t === 'msg' && r.translationOf && refs.has(r.translationOf)) {
+      const list = translations.get(r.translationOf) ?? [];
+      list.push(mark(r));
+      translations.set(r.translationOf, list);
+    }
+  }
+  for (const r of records) {
+    if (r.t === 'msg' && r.translationOf && refs.has(r.translationOf)) continue;
+    out.push(mark(r));
+    if (r.t === 'msg' && r.ref && !r.translationOf) out.push(...(translations.get(r.ref) ?? []));
+  }
+  return out;
 }
 
 const MARK: Record<string, string> = {
@@ -97,14 +139,21 @@ const MARK: Record<string, string> = {
 export function toText(r: ShownRecord): string {
   const at = new Date(r.sentAt).toISOString().replace('T', ' ').slice(0, 19);
   if (r.t === 'event') return `#${r.pos} ${at} \u2014 ${r.text}`;
+  if (r.translationOf) {
+    const by = `${r.sender.handle}@${r.sender.station}`;
+    const revised = r.revised ? ', revised since' : '';
+    const text = r.text ?? `(${r.error ?? 'cannot read'})`;
+    return `    \u21b3 translation of ${r.translationOf} [${r.lang ?? '?'}] by ${by}${revised}: ${text}`;
+  }
+  const id = r.ref ? ` (${r.ref})` : '';
   const who = `${r.sender.handle}@${r.sender.station}`;
   const lang = r.lang ? ` [${r.lang}]` : '';
   const mark = MARK[r.status] ?? '?';
   switch (r.status) {
     case 'ok':
-      return `#${r.pos} ${at} ${mark} ${who}${lang}: ${r.text ?? `(${r.error})`}`;
+      return `#${r.pos}${id} ${at} ${mark} ${who}${lang}: ${r.text ?? `(${r.error})`}`;
     case 'own':
-      return `#${r.pos} ${at} ${mark} ${who} (this device)${lang}: ${r.text ?? `(${r.error})`}`;
+      return `#${r.pos}${id} ${at} ${mark} ${who} (this device)${lang}: ${r.text ?? `(${r.error})`}`;
     case 'mismatch':
       return `#${r.pos} ${at} ${mark} ${who}${lang}: ${r.text ?? ''}  [${r.error}]`;
     case 'pending':

@@ -231,40 +231,58 @@ async function decryptInto(s: LineSession, d: Deferred, bytes: Uint8Array, b: Ba
       epoch: r.epoch,
     };
     if (c.lang) rec.lang = c.lang;
-    b.records.push(rec);
+    b.records.push(tagged(rec, d));
   } catch (e) {
     if (e instanceof E2eeError && e.code === 'OWN_MESSAGE') {
-      b.records.push(ownRecord({ ...d }, s, d.clientId ? b.sent.get(d.clientId) : undefined));
+      b.records.push(tagged(ownRecord({ ...d }, s, d.clientId ? b.sent.get(d.clientId) : undefined), d));
       return;
     }
-    b.records.push({
+    b.records.push(
+      tagged(
+        {
+          t: 'msg',
+          pos: d.pos,
+          sentAt: d.sentAt,
+          sender: { ...d.sender, deviceId: null },
+          text: null,
+          verified: false,
+          error: errorText(e),
+          status: 'failed',
+          clientId: d.clientId,
+          epoch: d.epoch,
+        },
+        d,
+      ),
+    );
+  }
+}
+
+/** Carry a message's line-wide id, and what it translates, from its envelope to its record. */
+function tagged(rec: MessageRecord, d: Pick<Deferred, 'ref' | 'of' | 'ofLang'>): MessageRecord {
+  if (d.ref) rec.ref = d.ref;
+  if (d.of) {
+    rec.translationOf = d.of;
+    if (d.ofLang) rec.lang = d.ofLang;
+  }
+  return rec;
+}
+
+function placeholder(d: Deferred, status: 'before-join' | 'pending'): MessageRecord {
+  return tagged(
+    {
       t: 'msg',
       pos: d.pos,
       sentAt: d.sentAt,
       sender: { ...d.sender, deviceId: null },
       text: null,
       verified: false,
-      error: errorText(e),
-      status: 'failed',
+      error: null,
+      status,
       clientId: d.clientId,
       epoch: d.epoch,
-    });
-  }
-}
-
-function placeholder(d: Deferred, status: 'before-join' | 'pending'): MessageRecord {
-  return {
-    t: 'msg',
-    pos: d.pos,
-    sentAt: d.sentAt,
-    sender: { ...d.sender, deviceId: null },
-    text: null,
-    verified: false,
-    error: null,
-    status,
-    clientId: d.clientId,
-    epoch: d.epoch,
-  };
+    },
+    d,
+  );
 }
 
 function defer(s: LineSession, d: Deferred, b: Batch): void {
@@ -445,11 +463,31 @@ async function handleCallItem(s: LineSession, item: Item, b: Batch): Promise<voi
   }
 }
 
-async function handleItem(s: LineSession, item: Item, b: Batch): Promise<void> {
+/** A message's id on the line, the same at both stations: the side whose stream carries it, and its seq. */
+export function messageRef(s: LineSession, item: Pick<Item, 'dir' | 'seq'>): string {
+  const ours = s.line.side ?? 'inviter';
+  const side = item.dir === 'out' ? ours : ours === 'inviter' ? 'acceptor' : 'inviter';
+  return `${side}:${item.seq}`;
+}
+
+/** An interpreter's translation: read like a message from them, marked with what it renders. */
+async function handleTranslationItem(s: LineSession, item: Item, b: Batch): Promise<void> {
+  const env = decodeLineEvent(item.payload) as { of?: { side?: string; seq?: number }; lang?: string; body?: string } | undefined;
+  if (!env?.of || typeof env.body !== 'string' || typeof env.lang !== 'string') {
+    b.records.push(event(item.pos, item.sentAt, 'error', null, 'a translation that cannot be read'));
+    return;
+  }
+  const tagged = { ...item, kind: 'mls' as const, payload: env.body, of: `${env.of.side}:${env.of.seq}`, ofLang: env.lang };
+  await handleItem(s, tagged, b);
+}
+
+async function handleItem(s: LineSession, item: Item & { of?: string; ofLang?: string; ref?: string }, b: Batch): Promise<void> {
+  if (item.kind === 'mls' && !item.ref) item = { ...item, ref: messageRef(s, item) };
   const kind = item.kind as string;
   if (kind === 'welcome') return handleWelcome(s, item, b);
   if (kind === 'call') return handleCallItem(s, item, b);
   if (kind === 'record') return; // the joint record's bookkeeping: see `parley record`
+  if (kind === 'translation') return handleTranslationItem(s, item, b);
   if (kind !== 'mls') {
     b.records.push({
       t: 'msg',
@@ -492,7 +530,7 @@ async function handleItem(s: LineSession, item: Item, b: Batch): Promise<void> {
   const d = deferredOf(item, info.epoch);
   const sent = item.clientId ? b.sent.get(item.clientId) : undefined;
   if (sent && isOurs(s, item.sender)) {
-    b.records.push(ownRecord({ ...d }, s, sent));
+    b.records.push(tagged(ownRecord({ ...d }, s, sent), d));
     return;
   }
   const meta = s.state.meta;
@@ -522,8 +560,10 @@ async function handleItem(s: LineSession, item: Item, b: Batch): Promise<void> {
   await decryptInto(s, d, bytes, b);
 }
 
-function deferredOf(item: Item, epoch: number): Deferred {
+function deferredOf(item: Item & { of?: string; ofLang?: string; ref?: string }, epoch: number): Deferred {
   return {
+    ...(item.ref ? { ref: item.ref } : {}),
+    ...(item.of ? { of: item.of, ofLang: item.ofLang } : {}),
     pos: item.pos,
     epoch,
     sentAt: item.sentAt,
@@ -615,17 +655,29 @@ async function retrying<T>(fn: () => Promise<T>): Promise<T> {
  * client id, since MLS cannot decrypt one's own messages.
  */
 /**
- * The encrypted body of a call action (topics, a reason): an MLS application message that the
- * station passes on with the call event. Kept like a sent message, so this device shows it too.
+ * An encrypted body that travels inside another item (a call action's topics or reason, a
+ * translation): an MLS application message the station passes on. Kept like a sent message, so
+ * this device shows it too.
  */
-export async function sealCallBody(s: LineSession, text: string, clientId: string): Promise<string> {
+export async function sealBody(s: LineSession, content: Uint8Array, text: string, clientId: string, lang?: string): Promise<string> {
   const group = requireMember(s);
-  const out = await encrypt(group, new TextEncoder().encode(JSON.stringify({ type: 'call', text })));
-  s.ctx.store.appendRecords(s.state.meta.line, [{ t: 'sent', clientId, text, at: s.ctx.now() }]);
+  const out = await encrypt(group, content);
+  const record: SentRecord = { t: 'sent', clientId, text, at: s.ctx.now() };
+  if (lang) record.lang = lang;
+  s.ctx.store.appendRecords(s.state.meta.line, [record]);
   s.state.group = out.state;
   s.state.meta.sendsSinceUpdate++;
   s.ctx.store.saveLine(s.state);
   return b64(out.message);
+}
+
+export function sealCallBody(s: LineSession, text: string, clientId: string): Promise<string> {
+  return sealBody(s, new TextEncoder().encode(JSON.stringify({ type: 'call', text })), text, clientId);
+}
+
+/** A translation's text, in the same content format as a message. */
+export function sealTranslation(s: LineSession, text: string, lang: string, clientId: string): Promise<string> {
+  return sealBody(s, encodeContent(text, lang), text, clientId, lang);
 }
 
 export async function sendText(s: LineSession, text: string, lang?: string): Promise<SendResponse> {

@@ -1,6 +1,6 @@
 // The station endpoints an end-to-end encrypted device uses, behind an interface so that the
 // device logic can be exercised against an in-memory station in unit tests.
-import type { Item, ItemsPage, LineSummary, SendResponse } from '@parley/protocol';
+import type { Item, ItemsPage, LineSummary, SendResponse, TranslationRequest } from '@parley/protocol';
 import { apiCall } from '../api-client.js';
 
 /** A line as the device needs it: the summary plus both stations' identity keys. */
@@ -38,6 +38,7 @@ export interface StationApi {
   commit(line: string, commit: string): Promise<{ epoch: number }>;
   roster(line: string): Promise<StationRoster>;
   history(line: string, after: number, limit: number): Promise<{ entries: ArchiveEntry[] }>;
+  translate(line: string, body: TranslationRequest): Promise<SendResponse>;
 }
 
 export type { Item };
@@ -54,5 +55,6 @@ export function httpStationApi(station: string, token: string): StationApi {
     commit: (line, commit) => apiCall(station, 'POST', `${L(line)}/commits`, { token, body: { commit } }),
     roster: (line) => apiCall(station, 'GET', `${L(line)}/roster`, { token }),
     history: (line, after, limit) => apiCall(station, 'GET', `${L(line)}/history?after=${after}&limit=${limit}`, { token }),
+    translate: (line, body) => apiCall(station, 'POST', `${L(line)}/translations`, { token, body }),
   };
 }

@@ -51,6 +51,10 @@ export interface Deferred {
   sender: SeatRef;
   clientId: string | null;
   payload: string;
+  /** The message's line-wide id (`side:seq`), and for a translation what it renders. */
+  ref?: string;
+  of?: string;
+  ofLang?: string;
 }
 
 export interface LineMeta {
@@ -105,6 +109,12 @@ export interface MessageRecord {
   status: MessageStatus;
   clientId: string | null;
   epoch?: number;
+  /** The message's id on the line, the same at both stations: `inviter:12`, `acceptor:7`. */
+  ref?: string;
+  /** For a translation: the id of the message it renders (its language is `lang`). */
+  translationOf?: string;
+  /** Display only: a translation superseded by a later revision. */
+  revised?: boolean;
 }
 
 export type EventKind = 'joined' | 'roster' | 'keys' | 'removed' | 'call' | 'error';

@@ -1,7 +1,8 @@
 import { type Call, type LineBooks, type LineStats, type TestRecord, talks } from '@parley/calls';
-import { CallActionRequest, FedCallRequest, LineParams, ParleyError } from '@parley/protocol';
+import { CallActionRequest, FedCallRequest, LineParams, ParleyError, TranslationRequest } from '@parley/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { type LineRow, seatedLine } from '../lines/line-store.js';
+import { type LineRow, seatedLine, toItem } from '../lines/line-store.js';
+import { translate } from '../lines/translations.js';
 import type { StationContext } from '../station-context.js';
 import { authenticator, who } from './authenticate.js';
 
@@ -27,6 +28,12 @@ export async function callsClientPlugin(app: FastifyInstance, opts: { ctx: Stati
     const call = 'callId' in res.event ? (books.calls.calls.get(res.event.callId) ?? null) : null;
     const test = 'testId' in res.event ? (books.tests.tests.get(res.event.testId) ?? null) : null;
     return { event: res.event, seq: res.seq, duplicate: res.duplicate, call, ...(test ? { test } : {}) };
+  });
+
+  app.post('/api/v1/lines/:line/translations', { ...authed, schema: { params: LineParams, body: TranslationRequest } }, async (req) => {
+    const line = await lineOf(req);
+    const res = await translate(ctx, line, who(req).member, req.body as TranslationRequest);
+    return { item: toItem(res.row, ctx.data.config.name, line.peer_name), duplicate: res.duplicate };
   });
 
   app.get('/api/v1/lines/:line/calls', { ...authed, schema: { params: LineParams } }, async (req) => {

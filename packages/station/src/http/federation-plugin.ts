@@ -9,6 +9,7 @@ import {
   ParleyError,
 } from '@parley/protocol';
 import { checkPeerStreamItem } from '../lines/peer-items.js';
+import { checkPeerTranslation } from '../lines/translations.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { verifyRequest, signResponse } from '../federation/signing.js';
 import { type NonceRecord, recordNonce, SeqGapError, storeIncoming } from '../lines/inbox.js';
@@ -139,6 +140,10 @@ export async function federationPlugin(app: FastifyInstance, opts: { ctx: Statio
           if (!verdict.ok) {
             req.log.warn({ line: line.name, seq: it.seq, reason: verdict.reason }, 'peer sent an item that is not MLS of this line');
             throw new ParleyError('FED_BAD_ITEM', `item ${it.seq}: ${verdict.reason}`);
+          }
+          if (it.kind === 'translation' && it.seq > num(line.in_seq)) {
+            const why = await checkPeerTranslation(db, line, it, items);
+            if (why) throw new ParleyError('FED_BAD_ITEM', `item ${it.seq}: ${why}`);
           }
         }
         const before = num(line.in_seq);

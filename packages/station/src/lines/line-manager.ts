@@ -168,6 +168,7 @@ export async function summarizeLine(
       urls: JSON.parse(line.peer_urls) as string[],
     },
     safetyNumber: safetyNumber(key.publicKey, line.peer_public_key),
+    side: line.role === 'inviter' ? 'inviter' : 'acceptor',
     seats: await seatsOf(db, line.id),
     peerSeats: await peerSeatsOf(db, line.id),
     health,

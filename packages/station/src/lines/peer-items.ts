@@ -9,6 +9,7 @@ import { parseRecordItem } from '../record/record-items.js';
  * an MLS body or none, or a joint-record entry.
  */
 export function checkPeerStreamItem(lineId: string, kind: string, bytes: Uint8Array, peerIsHub: boolean): FrameVerdict {
+  if (kind === 'translation') return { ok: true }; // checked with the database: checkPeerTranslation
   if (kind !== 'call' && kind !== 'record') return checkPeerItem(lineId, kind, bytes, peerIsHub);
   if (!peerIsHub) return { ok: false, reason: `only the hub sends ${kind} events` };
   const env = decodeLineEvent(bytes);

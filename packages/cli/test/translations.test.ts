@@ -1,0 +1,147 @@
+// Two languages on a line (issue 9), through the real CLI against two real stations: a message
+// in Russian from moscow is translated by washington's interpreter; both sides see original and
+// translation, with who made it; a revision replaces the shown text and keeps the first; every
+// refusal leaves both timelines as they were.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { cliOk, linkStations, runCli, StationProcess, tempDir } from '@parley/testkit';
+
+const LINE = 'hotline';
+
+interface Shown {
+  kind: 'message' | 'event';
+  pos: number;
+  text: string | null;
+  lang?: string | null;
+  event?: string;
+  ref?: string | null;
+  translationOf?: string;
+  revised?: boolean;
+  sender?: { handle: string; station: string };
+  status?: string;
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('translations on a line, through the CLI', () => {
+  let wa: StationProcess;
+  let mo: StationProcess;
+  const profiles: Record<string, string> = {};
+
+  async function login(st: StationProcess, handle: string, role: 'principal' | 'interpreter'): Promise<string> {
+    const password = `${st.name}-${handle}-pw`;
+    await st.addEnrolledMember(handle, role, password);
+    const pw = join(tempDir(), 'pw');
+    writeFileSync(pw, password);
+    const dir = join(tempDir(), `${st.name}-${handle}`);
+    await cliOk(['login', '--station', st.url, '--handle', handle, '--profile', dir, '--password-file', pw]);
+    return dir;
+  }
+  const read = async (who: string): Promise<Shown[]> =>
+    (await cliOk(['read', '--profile', profiles[who] as string, '--line', LINE, '--json']))
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Shown);
+  const translate = (who: string, message: string, lang: string, text: string) =>
+    runCli(['translate', '--profile', profiles[who] as string, '--line', LINE, '--message', message, '--lang', lang, text]);
+
+  before(async () => {
+    wa = await StationProcess.create({ name: 'washington', heartbeatMs: 500 });
+    mo = await StationProcess.create({ name: 'moscow', heartbeatMs: 500 });
+    await Promise.all([wa.start(), mo.start()]);
+    profiles.waChief = await login(wa, 'chief', 'principal');
+    profiles.waInterp = await login(wa, 'interp', 'interpreter');
+    profiles.moChief = await login(mo, 'chief', 'principal');
+    await linkStations(wa, mo, LINE, ['chief', 'interp'], ['chief']);
+  });
+  after(async () => {
+    await Promise.all([wa.stop(), mo.stop()]);
+  });
+
+  let original: Shown;
+
+  it('shows an interpreter\u2019s translation under the original, on both sides, with who made it', async () => {
+    await cliOk([
+      'send',
+      '--profile',
+      profiles.moChief as string,
+      '--line',
+      LINE,
+      '--wait',
+      '30',
+      '--lang',
+      'ru',
+      'Предлагаем созвониться в 14:00',
+    ]);
+    original = await until('washington\u2019s interpreter to read the message', async () =>
+      (await read('waInterp')).find((r) => r.kind === 'message' && r.lang === 'ru' && r.status === 'ok'),
+    );
+    assert.match(original.ref ?? '', /^acceptor:\d+$/, 'moscow is the acceptor: its stream carries the original');
+    const t = await translate('waInterp', original.ref as string, 'en', 'We propose a call at 14:00');
+    assert.equal(t.code, 0, t.stderr);
+    for (const who of ['waChief', 'moChief']) {
+      const view = await until(`${who} to see the translation`, async () => {
+        const v = await read(who);
+        return v.some((r) => r.translationOf === original.ref && r.text === 'We propose a call at 14:00') ? v : undefined;
+      });
+      const i = view.findIndex((r) => r.ref === original.ref && !r.translationOf);
+      assert.ok(i >= 0, 'the original is shown');
+      assert.equal(view[i]?.text, 'Предлагаем созвониться в 14:00', 'the original is unchanged');
+      const tr = view[i + 1] as Shown;
+      assert.equal(tr.translationOf, original.ref, 'the translation comes right under its original');
+      assert.equal(tr.lang, 'en');
+      assert.deepEqual({ handle: tr.sender?.handle, station: tr.sender?.station }, { handle: 'interp', station: 'washington' });
+    }
+    const text = await cliOk(['read', '--profile', profiles.moChief as string, '--line', LINE]);
+    assert.match(text, /↳ translation of acceptor:\d+ \[en\] by interp@washington: We propose a call at 14:00/);
+  });
+
+  it('keeps earlier revisions and shows the latest', async () => {
+    const t = await translate('waInterp', original.ref as string, 'en', 'We suggest a call at 14:00');
+    assert.equal(t.code, 0, t.stderr);
+    const view = await until('moscow to see the revision', async () => {
+      const v = await read('moChief');
+      return v.some((r) => r.text === 'We suggest a call at 14:00') ? v : undefined;
+    });
+    const revisions = view.filter((r) => r.translationOf === original.ref);
+    assert.deepEqual(
+      revisions.map((r) => [r.text, r.revised ?? false]),
+      [
+        ['We propose a call at 14:00', true],
+        ['We suggest a call at 14:00', false],
+      ],
+    );
+  });
+
+  it('refuses a translation of nothing, by a non-interpreter, in no language, or empty; nothing is stored', async () => {
+    const before = await read('moChief');
+    const cases: [string, string, string, string, RegExp][] = [
+      ['waInterp', 'acceptor:9999', 'en', 'ghost', /NOT_FOUND/],
+      ['waChief', original.ref as string, 'en', 'not mine to translate', /NOT_INTERPRETER/],
+      ['waInterp', original.ref as string, 'english please', 'x', /not a language tag/],
+      ['waInterp', original.ref as string, 'en', '   ', /empty/],
+    ];
+    for (const [who, ref, lang, text, why] of cases) {
+      const r = await translate(who, ref, lang, text);
+      assert.notEqual(r.code, 0, `${who} ${ref} ${lang} is refused`);
+      assert.match(r.stderr, why);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    const afterView = await read('moChief');
+    assert.deepEqual(
+      afterView.filter((r) => r.kind === 'message').map((r) => [r.ref, r.text]),
+      before.filter((r) => r.kind === 'message').map((r) => [r.ref, r.text]),
+    );
+  });
+});
