@@ -3,10 +3,10 @@
 // state reached is seen, with who and when, identically on both sides; refusals change nothing;
 // an unacknowledged flash request escalates and is marked unanswered on both sides.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cliOk, linkStations, runCli, StationProcess, tempDir } from '@parley/testkit';
+import { cliMember, cliOk, eventually, linkStations, runCli, StationProcess } from '@parley/testkit';
 
 const LINE = 'hotline';
 // Short deadlines so escalation shows within the test: acknowledge a flash request within 3 s,
@@ -36,30 +36,12 @@ interface CallJson {
   unansweredAt: number | null;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe('calls on a line, through the CLI', () => {
   let wa: StationProcess;
   let mo: StationProcess;
   const profiles: Record<string, string> = {};
 
-  async function login(st: StationProcess, handle: string, role: 'principal' | 'duty_officer' | 'deputy'): Promise<string> {
-    const password = `${st.name}-${handle}-pw`;
-    await st.addEnrolledMember(handle, role, password);
-    const pw = join(tempDir(), 'pw');
-    writeFileSync(pw, password);
-    const dir = join(tempDir(), `${st.name}-${handle}`);
-    await cliOk(['login', '--station', st.url, '--handle', handle, '--profile', dir, '--password-file', pw]);
-    return dir;
-  }
+  const login = cliMember;
 
   const list = async (who: string): Promise<CallJson[]> =>
     (JSON.parse(await cliOk(['call', 'list', '--profile', profiles[who] as string, '--line', LINE, '--json'])) as { calls: CallJson[] })
@@ -103,11 +85,11 @@ describe('calls on a line, through the CLI', () => {
     }
 
     const states = ['requested', 'acknowledged', 'accepted', 'ringing', 'connected', 'ended'];
-    const wash = await until('washington to show the call ended', async () => {
+    const wash = await eventually('washington to show the call ended', async () => {
       const c = (await list('waChief')).find((x) => x.callId === callId);
       return c?.state === 'ended' ? c : undefined;
     });
-    const mosc = await until('moscow to show the call ended', async () => {
+    const mosc = await eventually('moscow to show the call ended', async () => {
       const c = (await list('moChief')).find((x) => x.callId === callId);
       return c?.state === 'ended' ? c : undefined;
     });
@@ -144,7 +126,7 @@ describe('calls on a line, through the CLI', () => {
     assert.equal(req.code, 0, req.stderr);
     const callId = (JSON.parse(req.stdout) as { event: { callId: string } }).event.callId;
     for (const who of ['waChief', 'moDuty']) {
-      const c = await until(`${who} to see the request escalated to deputies`, async () => {
+      const c = await eventually(`${who} to see the request escalated to deputies`, async () => {
         const found = (await list(who)).find((x) => x.callId === callId);
         return found?.escalated.deputy !== undefined ? found : undefined;
       });
@@ -171,7 +153,7 @@ describe('calls on a line, through the CLI', () => {
         tests: TestJson[];
         stats: { unanswered: boolean; tests: { due: number; inTime: number }; unansweredCount: number };
       };
-    const fromWashington = await until('washington\u2019s test message at moscow', async () =>
+    const fromWashington = await eventually('washington\u2019s test message at moscow', async () =>
       (await tests('moDuty')).tests.find((t) => t.from === 'inviter'),
     );
     // Only the far side's duty officer may acknowledge it.
@@ -184,7 +166,7 @@ describe('calls on a line, through the CLI', () => {
     const ack = await call('moDuty', ['test-ack', '--test', fromWashington.testId]);
     assert.equal(ack.code, 0, ack.stderr);
     // Washington has no duty officer on the line: moscow's test goes unanswered.
-    const seen = await until('moscow\u2019s test marked unanswered at washington', async () => {
+    const seen = await eventually('moscow\u2019s test marked unanswered at washington', async () => {
       const v = await tests('waChief');
       return v.tests.some((t) => t.from === 'acceptor' && t.unansweredAt !== null) ? v : undefined;
     });

@@ -3,10 +3,8 @@
 // translation, with who made it; a revision replaces the shown text and keeps the first; every
 // refusal leaves both timelines as they were.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cliOk, linkStations, runCli, StationProcess, tempDir } from '@parley/testkit';
+import { cliMember, cliOk, eventually, linkStations, runCli, StationProcess } from '@parley/testkit';
 
 const LINE = 'hotline';
 
@@ -23,30 +21,13 @@ interface Shown {
   status?: string;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe('translations on a line, through the CLI', () => {
   let wa: StationProcess;
   let mo: StationProcess;
   const profiles: Record<string, string> = {};
 
-  async function login(st: StationProcess, handle: string, role: 'principal' | 'interpreter'): Promise<string> {
-    const password = `${st.name}-${handle}-pw`;
-    await st.addEnrolledMember(handle, role, password);
-    const pw = join(tempDir(), 'pw');
-    writeFileSync(pw, password);
-    const dir = join(tempDir(), `${st.name}-${handle}`);
-    await cliOk(['login', '--station', st.url, '--handle', handle, '--profile', dir, '--password-file', pw]);
-    return dir;
-  }
+  const login = cliMember;
+
   const read = async (who: string): Promise<Shown[]> =>
     (await cliOk(['read', '--profile', profiles[who] as string, '--line', LINE, '--json']))
       .trim()
@@ -84,14 +65,14 @@ describe('translations on a line, through the CLI', () => {
       'ru',
       'Предлагаем созвониться в 14:00',
     ]);
-    original = await until('washington\u2019s interpreter to read the message', async () =>
+    original = await eventually('washington\u2019s interpreter to read the message', async () =>
       (await read('waInterp')).find((r) => r.kind === 'message' && r.lang === 'ru' && r.status === 'ok'),
     );
     assert.match(original.ref ?? '', /^acceptor:\d+$/, 'moscow is the acceptor: its stream carries the original');
     const t = await translate('waInterp', original.ref as string, 'en', 'We propose a call at 14:00');
     assert.equal(t.code, 0, t.stderr);
     for (const who of ['waChief', 'moChief']) {
-      const view = await until(`${who} to see the translation`, async () => {
+      const view = await eventually(`${who} to see the translation`, async () => {
         const v = await read(who);
         return v.some((r) => r.translationOf === original.ref && r.text === 'We propose a call at 14:00') ? v : undefined;
       });
@@ -110,7 +91,7 @@ describe('translations on a line, through the CLI', () => {
   it('keeps earlier revisions and shows the latest', async () => {
     const t = await translate('waInterp', original.ref as string, 'en', 'We suggest a call at 14:00');
     assert.equal(t.code, 0, t.stderr);
-    const view = await until('moscow to see the revision', async () => {
+    const view = await eventually('moscow to see the revision', async () => {
       const v = await read('moChief');
       return v.some((r) => r.text === 'We suggest a call at 14:00') ? v : undefined;
     });

@@ -13,3 +13,4 @@ export {
   type TimelineItem,
 } from './stream-checker.js';
 export { freshPostgresDatabase, testPostgresUrl } from './postgres.js';
+export { cliMember, eventually } from './cli-profiles.js';
