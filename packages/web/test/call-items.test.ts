@@ -95,8 +95,16 @@ describe('call events in the web app’s line engine', () => {
     const sealed = await engine.seal({ clientId: 'client-call-0002', text: 'Topics: ceasefire terms', call: true });
     assert.ok('payload' in sealed);
     // What boris decrypts is the CLI's call body.
+    // A retry of the same text gives the same bytes; a text changed after an error is sealed anew.
+    assert.deepEqual(await engine.seal({ clientId: 'client-call-0002', text: 'Topics: ceasefire terms', call: true }), sealed);
+    const changed = await engine.seal({ clientId: 'client-call-0003', text: 'Topics: first try', call: true });
+    const again = await engine.seal({ clientId: 'client-call-0003', text: 'Topics: second try', call: true });
+    assert.ok('payload' in changed && 'payload' in again);
+    assert.notEqual(again.payload, changed.payload);
     const r = await line.borisReadsRaw(sealed.payload);
     assert.deepEqual(JSON.parse(r), { type: 'call', text: 'Topics: ceasefire terms' });
+    await line.borisReadsRaw(changed.payload);
+    assert.deepEqual(JSON.parse(await line.borisReadsRaw(again.payload)), { type: 'call', text: 'Topics: second try' });
     line.push(
       'out',
       'recorder',
@@ -119,7 +127,11 @@ describe('call events in the web app’s line engine', () => {
     assert.equal(rec.text, `washington/chief requests a routine call ${CALL.slice(0, 6)} with moscow`);
     assert.deepEqual([rec.secret.text, rec.secret.own], ['Topics: ceasefire terms', true]);
     const meta = await ctx.vault.get<{ sent: object; sealed: object }>(`line/${line.lineId}/meta`);
-    assert.deepEqual([meta?.sent, meta?.sealed], [{}, {}], 'the copy is forgotten once shown');
+    assert.deepEqual(
+      [Object.keys(meta?.sent ?? {}), Object.keys(meta?.sealed ?? {})],
+      [['client-call-0003'], ['client-call-0003']],
+      'the copy is forgotten once shown (the other, never sent, is kept until it expires)',
+    );
   });
 
   it('flags a body signed by someone other than the member who acted, and an unreadable event as an error', async () => {

@@ -35,7 +35,7 @@ export function CallAlertBanner({ alerts, onShow }: { alerts: CallAlert[]; onSho
       <ul className="call-alerts-list">
         {alerts.map((a) => (
           <li key={a.callId} data-level={a.level} data-call-id={a.callId}>
-            <span aria-hidden="true">{a.level === 'alarm' ? '🔔 ' : '☎ '}</span>
+            <span aria-hidden="true">{a.level === 'alarm' ? '⚠ ' : '☎ '}</span>
             {a.text}
             {onShow && (
               <>
@@ -121,17 +121,20 @@ function RequestForm({ summary, state }: { summary: LineSummary; state: CallsSta
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
-  // One client id per request until it succeeds: a retry is never ordered twice.
-  const clientId = useRef(newClientId());
+  // One client id per request until it succeeds, so a retry after a lost answer is never ordered
+  // twice; a request changed after an error is a new one.
+  const attempt = useRef<{ clientId: string; what: string } | null>(null);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (busy) return;
     setBusy(true);
     setError(null);
     setDone(null);
+    const what = JSON.stringify([urgency, to, topics]);
+    if (attempt.current?.what !== what) attempt.current = { clientId: newClientId(), what };
     try {
-      await state.act({ action: 'request', urgency, ...(to ? { to } : {}), secret: topics }, clientId.current);
-      clientId.current = newClientId();
+      await state.act({ action: 'request', urgency, ...(to ? { to } : {}), secret: topics }, attempt.current.clientId);
+      attempt.current = null;
       setTopics('');
       setDone(`${URGENCY_LABEL[urgency]} call requested.`);
     } catch (err) {
@@ -221,7 +224,8 @@ function CallItem({
   const [error, setError] = useState<string | null>(null);
   const [asking, setAsking] = useState<CallAction | null>(null);
   const [reason, setReason] = useState('');
-  const clientIds = useRef(new Map<CallAction, string>());
+  // One client id per action and text until it succeeds (see RequestForm).
+  const clientIds = useRef(new Map<string, string>());
   const reqStation = stations[call.requester.side];
   const farStation = call.requester.side === 'inviter' ? stations.acceptor : stations.inviter;
   const marks = callMarks(call, farStation);
@@ -234,11 +238,12 @@ function CallItem({
   const run = async (action: CallAction, secret?: string) => {
     setBusy(action);
     setError(null);
-    const cid = clientIds.current.get(action) ?? newClientId();
-    clientIds.current.set(action, cid);
+    const key = `${action}\u0000${secret ?? ''}`;
+    const cid = clientIds.current.get(key) ?? newClientId();
+    clientIds.current.set(key, cid);
     try {
       await state.act({ action, callId: call.callId, ...(secret ? { secret } : {}) }, cid);
-      clientIds.current.delete(action);
+      clientIds.current.delete(key);
       setAsking(null);
       setReason('');
     } catch (e) {

@@ -899,7 +899,8 @@ export class LineEngine {
       if (!group) return { membership: 'waiting' as const };
       if (!group.active) return { membership: 'removed' as const };
       const had = s.meta.sealed[p.clientId];
-      if (had && had.epoch === group.epoch && s.meta.sent[p.clientId]) return { payload: had.payload };
+      // A retry of the same text in the same epoch: the same bytes. Another text is sealed anew.
+      if (had && had.epoch === group.epoch && s.meta.sent[p.clientId]?.text === p.text) return { payload: had.payload };
       const out = await encrypt(group, p.call ? encodeCallContent(p.text) : encodeContent(p.text, p.lang));
       const payload = toBase64url(out.message);
       s.group = out.state;

@@ -273,7 +273,7 @@ function CallEventEntry({ record }: { record: LineRecord }) {
       data-call-id={'callId' in body.event ? body.event.callId : undefined}
     >
       <p className="call-event-text">
-        <span aria-hidden="true">{alarm ? '🔔 ' : '☎ '}</span>
+        <span aria-hidden="true">{alarm ? '⚠ ' : '☎ '}</span>
         {body.text}{' '}
         <time dateTime={new Date(body.event.at).toISOString()} className="muted">
           {formatZulu(body.event.at, true)}

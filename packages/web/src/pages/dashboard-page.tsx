@@ -106,7 +106,7 @@ function LineCard({
       <p className="muted">with station {line.peer.name}</p>
       {unanswered.length > 0 && (
         <p className="badge-unanswered" data-testid="unanswered">
-          <span aria-hidden="true">🔔 </span>UNANSWERED: {unanswered.length === 1 ? 'a call request' : `${unanswered.length} call requests`}{' '}
+          <span aria-hidden="true">⚠ </span>UNANSWERED: {unanswered.length === 1 ? 'a call request' : `${unanswered.length} call requests`}{' '}
           not acknowledged in time
         </p>
       )}
