@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { entryLeafHash, type CosignedHead, type Inconsistency, type RecordEntry, type RecordExport } from '@parley/record';
 import { linkStations, runCli, StationProcess, tempDir } from '@parley/testkit';
+import { signRequest } from '../src/federation/signing.js';
+import { StationKey } from '../src/identity/station-key.js';
+import { encodeRecordItem } from '../src/record/record-items.js';
 import BetterSqlite3 from 'better-sqlite3';
 import { type ClientItem, httpSendAll, lineSummary, opaquePayload, readTimeline, waitFor } from './support/line-client.js';
 
@@ -152,6 +155,13 @@ describe('joint record', () => {
     assert.deepEqual(ack?.by, { side: 'acceptor', handle: 'boris' });
     assert.ok(entries.some((e) => e.type === 'items' && e.dir === 'acceptor_to_inviter'));
     assert.ok(entries.some((e) => e.type === 'items' && e.dir === 'inviter_to_acceptor'));
+    // The hub added moscow's recorder to the group: a roster entry names both recorders by side.
+    const roster = entries.find((e) => e.type === 'roster_changed');
+    assert.ok(roster?.type === 'roster_changed', 'a roster change is recorded');
+    assert.ok(
+      roster.added.some((d) => d.startsWith('i-recorder-')) && roster.added.some((d) => d.startsWith('a-recorder-')),
+      JSON.stringify(roster),
+    );
     assert.deepEqual(wNow.alarms, []);
     assert.deepEqual(m.alarms, []);
   });
@@ -212,7 +222,8 @@ describe('joint record', () => {
     await new Promise((r) => setTimeout(r, 700));
     await washington.kill9();
     await new Promise((r) => setTimeout(r, 300));
-    await washington.start();
+    // A loaded test machine can take longer than start()'s 15 s to bring a station up.
+    await washington.start().catch(() => washington.waitHealthy(60_000));
     await sending;
     const r = await waitFor('records settled with a receipt of every item', async () => {
       const s = await settled('records equal and cosigned');
@@ -271,5 +282,53 @@ describe('joint record', () => {
     assert.equal((await runCli(['record', 'export', '--data', washington.dir, '--line', 'hotline', '--out', file])).code, 0);
     const verify = await runCli(['record', 'verify', file, '--inviter-key', keys.inviter, '--acceptor-key', keys.acceptor]);
     assert.equal(verify.code, 0, verify.stdout);
+  });
+
+  it('a receipt that does not match the items the other station holds raises its alarm, and it signs no further', async () => {
+    // Washington plays a lying hub: stopped, its key signs two items by hand, a message and a
+    // receipt that gives that message another hash.
+    await washington.stop();
+    const key = StationKey.fromPem(readFileSync(join(washington.dir, 'station.key'), 'utf8'));
+    const tl = await readTimeline(moscow.url, boris, 'hotline');
+    const next = Math.max(0, ...tl.filter((i) => i.dir === 'in').map((i) => i.seq)) + 1;
+    const wrong = Buffer.alloc(32, 7).toString('base64url');
+    const receipt = encodeRecordItem({
+      type: 'items',
+      dir: 'inviter_to_acceptor',
+      hashes: [{ seq: next, sha256: wrong }],
+      at: new Date().toISOString(),
+      by: { side: 'inviter' },
+    });
+    const body = Buffer.from(
+      JSON.stringify({
+        items: [
+          { seq: next, kind: 'mls', payload: opaquePayload(lineId, 'lie'), sender: 'alice', clientId: 'lying-hub-1', sentAt: Date.now() },
+          {
+            seq: next + 1,
+            kind: 'record',
+            payload: Buffer.from(receipt).toString('base64url'),
+            sender: 'recorder',
+            clientId: 'lying-hub-2',
+            sentAt: Date.now(),
+          },
+        ],
+      }),
+    );
+    const path = `/fed/v1/lines/${lineId}/items`;
+    const res = await fetch(`${moscow.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signRequest(key, 'POST', path, body) },
+      body,
+    });
+    assert.equal(res.status, 200, await res.text());
+    const m = await waitFor('moscow raises the receipt alarm', async () => {
+      const r = await recordOf(moscow.url, boris);
+      return r.alarms.some((a) => a.reason === 'RECEIPT_MISMATCH') ? r : undefined;
+    });
+    const alarm = m.alarms.find((a) => a.reason === 'RECEIPT_MISMATCH') as Alarm;
+    const evidence = alarm.evidence as { entry: RecordEntry; problems: { seq: number; recorded?: string; ours?: string }[] };
+    assert.equal(evidence.problems[0]?.seq, next);
+    assert.equal(evidence.problems[0]?.recorded, wrong);
+    assert.equal(m.holdFrom, evidence.entry.index, 'moscow will not sign the lie');
   });
 });

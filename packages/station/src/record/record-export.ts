@@ -23,6 +23,16 @@ export async function exportRecord(db: Db, data: DataDir, lineName: string, expo
   const own = Buffer.from(data.key.publicKey).toString('base64url');
   const peer = Buffer.from(line.peer_public_key).toString('base64url');
   const keys = line.role === 'inviter' ? { inviterKey: own, acceptorKey: peer } : { inviterKey: peer, acceptorKey: own };
-  const heads = (await cosignedHeads(db, line.id)).filter((h) => h.head.size <= stored.log.size);
+  const heads = thin((await cosignedHeads(db, line.id)).filter((h) => h.head.size <= stored.log.size));
   return buildExport(stored.log, heads, { ...keys, exportedAt: exportedAt.toISOString() });
+}
+
+/** Heads in an export: the stations cosign every half second under traffic, so keep the last and at most 63 spread over the rest. */
+export function thin<T>(heads: readonly T[], max = 64): T[] {
+  if (heads.length <= max) return [...heads];
+  const step = (heads.length - 1) / (max - 1);
+  const picked = new Set<number>();
+  for (let i = 0; i < max; i++) picked.add(Math.round(i * step));
+  picked.add(heads.length - 1);
+  return [...picked].sort((a, b) => a - b).map((i) => heads[i] as T);
 }

@@ -37,6 +37,7 @@ import {
   type AlarmReason,
   alarmCounts,
   alarmsOf,
+  cosignedHeads,
   loadRecord,
   type RecordAlarm,
   raiseAlarm,
@@ -53,7 +54,12 @@ const RESEND_MS = 3000;
 /** The hub writes a receipt of new items at most this often… */
 const RECEIPT_EVERY_MS = 1000;
 /** …with at most this many hashes in one entry. */
-const RECEIPT_MAX = 1000;
+const RECEIPT_MAX = 500;
+/**
+ * A record item must fit an item payload (64 KiB) with room to spare: a payload the peer refuses
+ * would stop the hub's whole stream. 500 hashes take about 33 KB.
+ */
+const RECORD_ITEM_MAX_BYTES = 48 * 1024;
 const FOLD_BATCH = 500;
 /** The hub compares the group's roster with the record's this often. */
 const ROSTER_EVERY_MS = 2000;
@@ -274,10 +280,16 @@ export class RecordService {
   // ---- The hub's own entries -------------------------------------------------------------
 
   private async appendRecordItem(line: LineRow, entry: StatedEntry, clientId: string): Promise<void> {
+    const payload = encodeRecordItem(entry);
+    // Never put on the stream what the other station would refuse (FED_BAD_ITEM stops the stream).
+    const check = parseRecordItem(payload);
+    if (!check.ok || payload.length > RECORD_ITEM_MAX_BYTES) {
+      throw new Error(`the hub made a record item it cannot send (${check.ok ? `${payload.length} bytes` : check.reason})`);
+    }
     await this.ctx.outbox.append({
       lineId: line.id,
       kind: 'record',
-      payload: encodeRecordItem(entry),
+      payload,
       senderHandle: RECORDER_HANDLE,
       clientId,
       sentAt: Date.now(),
@@ -587,6 +599,12 @@ export class RecordService {
     st.heads.set(head.size, cosign(known && sameHead(known.head, head) ? known : head, st.peerSide, signature));
     const both = st.heads.get(head.size)!;
     if (both.signatures.inviter && both.signatures.acceptor) st.cosignedSize = Math.max(st.cosignedSize, head.size);
+    // Memory keeps the recent heads only; every head stays in the database (evidence reads it there).
+    if (st.heads.size > 64) {
+      for (const size of [...st.heads.keys()].sort((a, b) => a - b).slice(0, st.heads.size - 32)) {
+        if (size !== st.cosignedSize) st.heads.delete(size);
+      }
+    }
   }
 
   /**
@@ -596,7 +614,7 @@ export class RecordService {
    */
   private async peerInconsistent(line: LineRow, st: LineState, presented: CosignedHead): Promise<void> {
     const n = presented.head.size;
-    const cosigned = [...st.heads.values()].filter((h) => h.signatures.inviter && h.signatures.acceptor);
+    const cosigned = await cosignedHeads(this.ctx.db, line.id);
     const same = cosigned.find((h) => h.head.size === n);
     const later = cosigned.filter((h) => h.head.size > n && h.head.size <= st.log.size).sort((a, b) => a.head.size - b.head.size)[0];
     let evidence: Inconsistency | undefined;
@@ -707,9 +725,7 @@ export class RecordService {
   /** What a member (or an operator) may see of the line's record. */
   async status(line: LineRow, opts: { entries?: boolean } = {}): Promise<RecordStatus> {
     const st = await this.serial(line.id, () => (this.states.get(line.id) ? Promise.resolve(this.states.get(line.id)!) : this.load(line)));
-    const cosigned = [...st.heads.values()]
-      .filter((h) => h.signatures.inviter && h.signatures.acceptor)
-      .sort((a, b) => b.head.size - a.head.size)[0];
+    const cosigned = st.heads.get(st.cosignedSize);
     return {
       lineId: line.id,
       side: st.side,
