@@ -131,6 +131,10 @@ describe('calls in the web app between two stations', () => {
         '--no-first-run',
         '--disable-background-networking',
         '--disable-component-update',
+        // A fake microphone, allowed without asking: voice between the two pages.
+        '--use-fake-device-for-media-stream',
+        '--use-fake-ui-for-media-stream',
+        '--autoplay-policy=no-user-gesture-required',
       ],
     });
     ctxW = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -197,6 +201,19 @@ describe('calls in the web app between two stations', () => {
     await waitCallState(pageW, firstCall, 'ringing');
     await item.getByRole('button', { name: 'Connected' }).click();
     await waitCallState(pageM, firstCall, 'connected');
+
+    // Voice: moscow offers, washington answers; offer and answer travel inside the MLS group, and
+    // both pages show the same short code to read out.
+    await callItem(pageM, firstCall).getByRole('button', { name: 'Start voice' }).click();
+    await callItem(pageW, firstCall).getByRole('button', { name: 'Answer voice' }).click();
+    for (const page of [pageM, pageW]) await callItem(page, firstCall).getByTestId('voice-code').waitFor();
+    const codeM = await callItem(pageM, firstCall).getByTestId('voice-code').textContent();
+    const codeW = await callItem(pageW, firstCall).getByTestId('voice-code').textContent();
+    assert.match(codeM ?? '', /^\d{3} \d{3}$/);
+    assert.equal(codeW, codeM, 'both sides read the same short code');
+    for (const page of [pageM, pageW])
+      await callItem(page, firstCall).locator('.voice[data-voice-state="connected"]').waitFor({ timeout: 30_000 });
+    await shot(pageW, 'calls-voice-connected');
     await callItem(pageM, firstCall).getByRole('button', { name: 'End call' }).click();
     await waitCallState(pageW, firstCall, 'ended');
     await waitCallState(pageM, firstCall, 'ended');

@@ -27,6 +27,21 @@ export function encodeCallContent(text: string): Uint8Array {
   return new TextEncoder().encode(JSON.stringify({ type: 'call', text }));
 }
 
+/** A call's WebRTC signal (offer, answer, ICE, hangup) inside the group: `{type: 'call-signal', signal}`. */
+export function encodeSignalContent(signal: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ type: 'call-signal', signal }));
+}
+
+/** The signal in decrypted content, or undefined when it is not a call signal. */
+export function decodeSignalContent(bytes: Uint8Array): unknown {
+  try {
+    const v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as { type?: unknown; signal?: unknown } | null;
+    return v && typeof v === 'object' && v.type === 'call-signal' && v.signal !== undefined ? v.signal : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The JSON object in a line event's payload (a 'call' item: `{event, body}`), or undefined.
  * Kept here rather than taken from the root of @parley/protocol (see bundle-imports.test.ts).

@@ -64,7 +64,7 @@ function lowerBound(records: LineRecord[], pos: number): number {
 
 /** A record of something someone said (or tried to), as opposed to a change of the group or a call event. */
 export function isMessageRecord(r: LineRecord): boolean {
-  return r.body.t !== 'event' && r.body.t !== 'call';
+  return r.body.t !== 'event' && r.body.t !== 'call' && r.body.t !== 'signal';
 }
 
 /**
@@ -102,6 +102,7 @@ export function timelineEntries(
   const stored = new Set<string>();
   for (const r of state.records) {
     if (r.dir === 'out' && r.clientId) stored.add(r.clientId);
+    if (r.body.t === 'signal') continue; // a call's WebRTC plumbing
     if (isMessageRecord(r)) entries.push({ kind: 'record', key: `i${r.pos}`, record: r, state: deliveryOf(r, state.deliveredSeq) });
     else entries.push({ kind: 'event', key: `i${r.pos}`, record: r });
   }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encrypt } from '@parley/e2ee';
 import { LineEngine, type LineRecord } from '../src/e2ee/line-engine.js';
+import { applyEvents, emptyTimeline, timelineEntries } from '../src/timeline.js';
 import { FakeLine } from './e2ee-fixtures.js';
 
 // The hub orders call events as items of kind 'call' (payload: base64url JSON {event, body});
@@ -166,5 +167,30 @@ describe('call events in the web app’s line engine', () => {
     assert.ok(got[0]?.body.t === 'text');
     assert.equal(engine.cursor, before + 2);
     assert.ok(!(await engine.records()).some((r) => r.body.t === 'refused' && r.body.code === 'UNSUPPORTED_MESSAGE'));
+  });
+
+  it('keeps a call’s WebRTC signals out of the conversation, as records for the voice panel', async () => {
+    const { line, engine } = await joined();
+    const signal = { kind: 'hangup', callId: CALL, reason: 'normal' };
+    const out = await encrypt(line.borisState, new TextEncoder().encode(JSON.stringify({ type: 'call-signal', signal })));
+    line.borisState = out.state;
+    line.push('in', 'chief', 'mls', out.message);
+    const mine = await engine.seal({
+      clientId: 'client-signal-01',
+      text: '',
+      signal: { kind: 'media', callId: CALL, muted: true, held: false },
+    });
+    assert.ok('payload' in mine);
+    line.push('out', 'chief', 'mls', new Uint8Array(Buffer.from(mine.payload, 'base64url')), 'client-signal-01');
+    const got = await engine.ingest(line.after(engine.cursor));
+    assert.deepEqual(
+      got.map((r) => (r.body.t === 'signal' ? [r.body.own, r.body.from.station, r.body.signal] : r.body.t)),
+      [
+        [false, 'moscow', signal],
+        [true, 'washington', { kind: 'media', callId: CALL, muted: true, held: false }],
+      ],
+    );
+    const state = applyEvents(emptyTimeline, [{ type: 'records', records: got }]);
+    assert.deepEqual(timelineEntries(state, [], { connected: true, inFlight: new Set() }), []);
   });
 });

@@ -21,6 +21,16 @@ import type { CallsState } from '../use-calls.js';
 import { newClientId } from '../use-calls.js';
 import { ErrorAlert } from './alert.js';
 import { ROLE_LABEL } from './roles.js';
+import { VoicePanel } from './voice-panel.js';
+import type { LineEngine, LineRecord } from '../e2ee/line-engine.js';
+
+/** What voice needs: the line, this device's engine (to seal signals), the signal records. */
+export interface VoiceContext {
+  line: string;
+  engine: LineEngine | null;
+  signals: readonly LineRecord[];
+  ourStation: string;
+}
 
 type Secrets = Map<string, { action: string; text: string; from: string }[]>;
 
@@ -58,12 +68,14 @@ export function CallsPanel({
   state,
   secrets,
   now,
+  voice,
 }: {
   summary: LineSummary;
   me: Me | null;
   state: CallsState;
   secrets: Secrets;
   now: number;
+  voice: VoiceContext;
 }) {
   const stations =
     summary.side === 'acceptor'
@@ -82,13 +94,13 @@ export function CallsPanel({
       {open.length > 0 && (
         <>
           <h3>Open</h3>
-          <CallList calls={open} me={me} state={state} secrets={secrets} stations={stations} summary={summary} now={now} />
+          <CallList calls={open} me={me} state={state} secrets={secrets} stations={stations} summary={summary} now={now} voice={voice} />
         </>
       )}
       {closed.length > 0 && (
         <details className="calls-closed">
           <summary>Earlier calls ({closed.length})</summary>
-          <CallList calls={closed} me={me} state={state} secrets={secrets} stations={stations} summary={summary} now={now} />
+          <CallList calls={closed} me={me} state={state} secrets={secrets} stations={stations} summary={summary} now={now} voice={voice} />
         </details>
       )}
     </section>
@@ -103,6 +115,7 @@ function CallList(props: {
   stations: { inviter: string; acceptor: string };
   summary: LineSummary;
   now: number;
+  voice: VoiceContext;
 }) {
   return (
     <ol className="call-list">
@@ -210,6 +223,7 @@ function CallItem({
   stations,
   summary,
   now,
+  voice,
 }: {
   call: Call;
   me: Me | null;
@@ -218,6 +232,7 @@ function CallItem({
   stations: { inviter: string; acceptor: string };
   summary: LineSummary;
   now: number;
+  voice: VoiceContext;
 }) {
   const id = useId();
   const [busy, setBusy] = useState<CallAction | null>(null);
@@ -313,6 +328,11 @@ function CallItem({
           </li>
         ))}
       </ol>
+      {me &&
+        (call.state === 'ringing' || call.state === 'connected') &&
+        call.participants.some((p) => p.side === me.side && p.handle === me.handle) && (
+          <VoicePanel call={call} me={me} line={voice.line} engine={voice.engine} signals={voice.signals} ourStation={voice.ourStation} />
+        )}
       {actions.length > 0 && !ask && (
         <div className="button-row call-actions">
           {actions.map((a) => (

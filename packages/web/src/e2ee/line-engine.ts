@@ -23,7 +23,15 @@ import { checkLineEvent, describeCallEvent, type LineEvent } from '@parley/calls
 import type { HistoryResponse, Item, ItemsPage, LineSummary } from '@parley/protocol';
 import { fromBase64url, toBase64url } from '@parley/protocol/bytes';
 import { ERROR_STATUS, ParleyError } from '@parley/protocol/errors';
-import { decodeContent, decodeLegacyText, decodeLineEventPayload, encodeCallContent, encodeContent } from '../message-codec.js';
+import {
+  decodeContent,
+  decodeLegacyText,
+  decodeLineEventPayload,
+  decodeSignalContent,
+  encodeCallContent,
+  encodeContent,
+  encodeSignalContent,
+} from '../message-codec.js';
 import { type DeviceContext, dropKeyPackages, keyFingerprint, keyPackageSecrets, sha256Hex, topUpKeyPackages } from './device.js';
 import { withLock } from './vault.js';
 
@@ -77,6 +85,11 @@ export type RecordBody =
    * encrypted part (topics, a reason) decrypted like a message from the member who acted.
    */
   | { t: 'call'; event: LineEvent; station: string; text: string; secret: CallSecret | null }
+  /**
+   * A call's WebRTC signalling (offer, answer, ICE, hangup) sent in the group: not shown in the
+   * conversation; the voice panel checks it (checkSignal) and hands it to the browser.
+   */
+  | { t: 'signal'; signal: unknown; from: Sender; own: boolean }
   /** The group changed: this device joined or was removed, devices were added or removed. */
   | {
       t: 'event';
@@ -122,6 +135,8 @@ interface SentCopy {
   text: string;
   lang?: string;
   at: number;
+  /** A WebRTC signal of a call (offer, answer, hangup), not something to show. */
+  signal?: unknown;
 }
 
 interface Sealed {
@@ -508,7 +523,16 @@ export class LineEngine {
     // Our own message: MLS cannot decrypt it, the text was kept when it was encrypted.
     const own = item.clientId ? s.meta.sent[item.clientId] : undefined;
     if (own && item.dir === 'out' && item.sender.handle === this.ctx.device.handle && item.clientId) {
-      put(this.ownBody(own));
+      put(
+        own.signal !== undefined
+          ? {
+              t: 'signal',
+              signal: own.signal,
+              from: { station: this.ctx.device.station, handle: this.ctx.device.handle, deviceId: this.ctx.device.deviceId },
+              own: true,
+            }
+          : this.ownBody(own),
+      );
       delete s.meta.sent[item.clientId];
       delete s.meta.sealed[item.clientId];
       return;
@@ -634,8 +658,14 @@ export class LineEngine {
       if (r.kind !== 'application') throw new E2eeError('UNEXPECTED_MESSAGE', 'a commit inside an application message');
       s.group = r.state;
       b.groupChanged = true;
-      const c = decodeContent(r.plaintext);
       const from = { station: r.sender.station, handle: r.sender.handle, deviceId: r.sender.deviceId };
+      const signal = decodeSignalContent(r.plaintext);
+      if (signal !== undefined) {
+        // Who sent it is the MLS-authenticated device; the voice panel checks they are in the call.
+        put({ t: 'signal', signal, from, own: false });
+        return;
+      }
+      const c = decodeContent(r.plaintext);
       if (!c.ok) {
         put({ t: 'refused', code: c.code, message: `${c.reason} (from ${describeDevice(from)})` });
         return;
@@ -893,6 +923,8 @@ export class LineEngine {
     lang?: string;
     /** The encrypted part of a call action (topics, a reason) rather than a message. */
     call?: boolean;
+    /** A call's WebRTC signal (`text` is then unused). */
+    signal?: unknown;
   }): Promise<{ payload: string } | { membership: Exclude<Membership, 'member'> }> {
     return this.run(async (s) => {
       const group = s.group;
@@ -901,11 +933,14 @@ export class LineEngine {
       const had = s.meta.sealed[p.clientId];
       // A retry of the same text in the same epoch: the same bytes. Another text is sealed anew.
       if (had && had.epoch === group.epoch && s.meta.sent[p.clientId]?.text === p.text) return { payload: had.payload };
-      const out = await encrypt(group, p.call ? encodeCallContent(p.text) : encodeContent(p.text, p.lang));
+      const content =
+        p.signal !== undefined ? encodeSignalContent(p.signal) : p.call ? encodeCallContent(p.text) : encodeContent(p.text, p.lang);
+      const out = await encrypt(group, content);
       const payload = toBase64url(out.message);
       s.group = out.state;
       const copy: SentCopy = { text: p.text, at: this.ctx.now() };
       if (p.lang) copy.lang = p.lang;
+      if (p.signal !== undefined) copy.signal = p.signal;
       s.meta.sent[p.clientId] = copy;
       s.meta.sealed[p.clientId] = { epoch: group.epoch, payload };
       s.meta.sendsSinceUpdate++;

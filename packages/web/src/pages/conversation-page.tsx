@@ -52,6 +52,11 @@ export function ConversationPage({ line }: { line: string }) {
   const calls = useCalls(line, conv.engine, callsVersion);
   const me = useMemo(() => meOn(conv.summary, session), [conv.summary, session]);
   const secrets = useMemo(() => callSecrets(conv.timeline.records), [conv.timeline.records]);
+  const signals = useMemo(() => conv.timeline.records.filter((r) => r.body.t === 'signal'), [conv.timeline.records]);
+  const voice = useMemo(
+    () => ({ line, engine: conv.engine, signals, ourStation: session.station.name }),
+    [line, conv.engine, signals, session],
+  );
   const alerts = useMemo(() => (calls.calls && me ? callAlerts(calls.calls, me, peerName) : []), [calls.calls, me, peerName]);
   const showCall = (callId: string) => {
     const el = document.getElementById(callAnchor(callId));
@@ -96,7 +101,7 @@ export function ConversationPage({ line }: { line: string }) {
         <Composer line={line} peerName={peerName} />
       </section>
       <aside className="side" aria-label="About this line">
-        {conv.summary && <CallsPanel summary={conv.summary} me={me} state={calls} secrets={secrets} now={now} />}
+        {conv.summary && <CallsPanel summary={conv.summary} me={me} state={calls} secrets={secrets} now={now} voice={voice} />}
         {conv.summary ? (
           <RosterPanel summary={conv.summary} ourName={ourName} engine={conv.engine} groupVersion={groupVersion} />
         ) : (
@@ -356,6 +361,8 @@ function recordView(r: LineRecord): {
     case 'event':
     case 'call':
       return { who: r.envelope, text: b.text, note: null };
+    case 'signal':
+      return { who: b.from, text: null, note: null };
   }
 }
 
