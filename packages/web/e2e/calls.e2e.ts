@@ -156,6 +156,18 @@ describe('calls in the web app between two stations', () => {
     await Promise.all([wa?.stop(), mo?.stop()]);
   });
 
+  it('has washington’s duty officer acknowledge moscow’s test message from the calls panel', async () => {
+    const banner = pageW.getByTestId('test-alerts');
+    await banner.waitFor();
+    assert.match((await banner.textContent()) ?? '', /Test message test-a-\S+ from moscow awaits a duty officer’s acknowledgement/);
+    assert.equal(await pageM.getByTestId('test-alerts').count(), 0, 'only duty officers are asked');
+    await panel(pageW).getByRole('button', { name: 'Acknowledge test message' }).click();
+    await banner.waitFor({ state: 'detached' });
+    await pageW
+      .locator('li.call-event[data-action="test_acknowledged"]', { hasText: 'washington/duty acknowledged test message' })
+      .waitFor();
+  });
+
   it('lets moscow’s chief request a flash call with topics; washington’s duty officer sees it with the topics decrypted', async () => {
     firstCall = await requestCall(pageM, 'flash', 'chief', TOPICS);
     await waitCallState(pageM, firstCall, 'requested');

@@ -1,4 +1,4 @@
-import type { Call, CallState, Side, Urgency } from '@parley/calls';
+import type { Call, CallState, Side, TestRecord, Urgency } from '@parley/calls';
 import type { Role } from '@parley/protocol';
 import type { LineRecord } from './e2ee/line-engine.js';
 
@@ -8,10 +8,12 @@ import type { LineRecord } from './e2ee/line-engine.js';
 // come from @parley/calls (its schemas stay out of the page's first bundle); the rules mirror
 // its reducer, which the station applies all the same: a button shown wrongly is refused there.
 
-export type { Call, CallState, Urgency };
+export type { Call, CallState, TestRecord, Urgency };
 
 export interface CallsResponse {
   calls: Call[];
+  /** Duty-officer test messages (absent from older stations). */
+  tests?: TestRecord[];
 }
 
 /** The signed-in officer on this line: their side of it, handle and role. */
@@ -143,6 +145,23 @@ export function callAlerts(calls: readonly Call[], me: Me, farStation: string): 
   return out.sort((a, b) => (a.level === b.level ? 0 : a.level === 'alarm' ? -1 : 1));
 }
 
+/**
+ * Test messages from the far side this officer should acknowledge: duty officers answer them,
+ * within minutes, or the line counts as unanswered.
+ */
+export function pendingTests(tests: readonly TestRecord[], me: Me): TestRecord[] {
+  if (me.role !== 'duty_officer') return [];
+  return tests.filter((t) => t.from !== me.side && t.acknowledged === null && t.unansweredAt === null);
+}
+
+export function testAlerts(tests: readonly TestRecord[], me: Me, farStation: string): CallAlert[] {
+  return pendingTests(tests, me).map((t) => ({
+    callId: t.testId,
+    level: 'notice' as const,
+    text: `Test message ${t.testId} from ${farStation} awaits a duty officer’s acknowledgement`,
+  }));
+}
+
 /** Marks on a call for everyone: not acknowledged in time, who was alerted. */
 export function callMarks(call: Call, farStation: string): string[] {
   const marks: string[] = [];
@@ -206,6 +225,9 @@ const CALL_ERROR_WORDS: Record<string, string> = {
   CALL_NOT_PARTICIPANT: 'You are not in this call. Join it first.',
   CALL_ALREADY_PARTICIPANT: 'You are in this call already.',
   CALL_FULL: 'This call already has six participants, the most a call can hold.',
+  TEST_ALREADY_ACKNOWLEDGED: 'This test message was acknowledged already, or its time ran out.',
+  TEST_NOT_DUTY_OFFICER: 'Only duty officers acknowledge test messages.',
+  TEST_NOT_FAR_SIDE: 'Your own side sent this test message; the other side acknowledges it.',
   NOT_SEATED: 'You hold no seat on this line any more. Ask your station administrator.',
   NOT_A_SEAT_HOLDER: 'You hold no seat on this line any more. Ask your station administrator.',
   PEER_UNREACHABLE:

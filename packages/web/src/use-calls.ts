@@ -2,7 +2,7 @@ import type { LineSummary } from '@parley/protocol';
 import { ParleyError } from '@parley/protocol/errors';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, describeError, isUnauthenticated, NetworkError } from './api.js';
-import type { Call, CallAction, CallsResponse, Me, Urgency } from './calls.js';
+import type { Call, CallAction, CallsResponse, Me, TestRecord, Urgency } from './calls.js';
 import { callErrorText } from './calls.js';
 import type { LineEngine } from './e2ee/line-engine.js';
 import { useSession } from './session.js';
@@ -10,10 +10,12 @@ import { useSession } from './session.js';
 /** A call action as the officer asked for it; `secret` is encrypted end to end (topics, a reason). */
 export type CallRequest =
   | { action: 'request'; urgency: Urgency; to?: string; secret?: string }
-  | { action: CallAction; callId: string; secret?: string };
+  | { action: CallAction; callId: string; secret?: string }
+  | { action: 'acknowledge_test'; testId: string; secret?: undefined };
 
 export interface CallsState {
   calls: Call[] | null;
+  tests: TestRecord[];
   error: string | null;
   refresh(): void;
   /**
@@ -53,6 +55,7 @@ export class CallActionError extends Error {
 export function useCalls(line: string, engine: LineEngine | null, version: number): CallsState {
   const { sessionEnded } = useSession();
   const [calls, setCalls] = useState<Call[] | null>(null);
+  const [tests, setTests] = useState<TestRecord[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
   const seq = useRef(0);
@@ -63,6 +66,7 @@ export function useCalls(line: string, engine: LineEngine | null, version: numbe
       const res = await api<CallsResponse>('GET', `/api/v1/lines/${encodeURIComponent(line)}/calls`);
       if (mine !== seq.current) return;
       setCalls(res.calls);
+      setTests(res.tests ?? []);
       setError(null);
     } catch (e) {
       if (isUnauthenticated(e)) return sessionEnded();
@@ -94,7 +98,9 @@ export function useCalls(line: string, engine: LineEngine | null, version: numbe
       const payload =
         req.action === 'request'
           ? { action: 'request', urgency: req.urgency, ...(req.to ? { to: req.to } : {}), clientId, ...(body ? { body } : {}) }
-          : { action: req.action, callId: req.callId, clientId, ...(body ? { body } : {}) };
+          : req.action === 'acknowledge_test'
+            ? { action: req.action, testId: req.testId, clientId }
+            : { action: req.action, callId: req.callId, clientId, ...(body ? { body } : {}) };
       try {
         const res = await api<{ call: Call | null }>('POST', `/api/v1/lines/${encodeURIComponent(line)}/calls`, payload);
         void load();
@@ -111,5 +117,5 @@ export function useCalls(line: string, engine: LineEngine | null, version: numbe
     [engine, line, load, sessionEnded],
   );
 
-  return { calls, error, refresh: () => setTick((t) => t + 1), act };
+  return { calls, tests, error, refresh: () => setTick((t) => t + 1), act };
 }

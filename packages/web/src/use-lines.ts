@@ -1,7 +1,7 @@
 import type { Item, ItemsPage, LineSummary } from '@parley/protocol';
 import { useEffect, useRef, useState } from 'react';
 import { api, describeError, isUnauthenticated } from './api.js';
-import type { Call, CallsResponse } from './calls.js';
+import type { CallsResponse } from './calls.js';
 import { isConversationItem } from './message-codec.js';
 import { useSession } from './session.js';
 import { countUnread } from './unread.js';
@@ -99,14 +99,14 @@ export function useUnreadCounts(lines: LineSummary[] | null): Map<string, number
  * Each line's calls, for the dashboard's alerts and "unanswered" marks. Every call event is an
  * item on the line, so a line's calls are fetched again only when its last position moves.
  */
-export function useLineCalls(lines: LineSummary[] | null): Map<string, Call[]> {
-  const cache = useRef(new Map<string, { key: number; calls: Call[] }>());
-  const [calls, setCalls] = useState(() => new Map<string, Call[]>());
+export function useLineCalls(lines: LineSummary[] | null): Map<string, CallsResponse> {
+  const cache = useRef(new Map<string, { key: number; calls: CallsResponse }>());
+  const [calls, setCalls] = useState(() => new Map<string, CallsResponse>());
   useEffect(() => {
     if (!lines) return;
     let alive = true;
     void (async () => {
-      const next = new Map<string, Call[]>();
+      const next = new Map<string, CallsResponse>();
       for (const l of lines) {
         const hit = cache.current.get(l.name);
         if (hit?.key === l.lastPos) {
@@ -115,8 +115,8 @@ export function useLineCalls(lines: LineSummary[] | null): Map<string, Call[]> {
         }
         try {
           const res = await api<CallsResponse>('GET', `/api/v1/lines/${encodeURIComponent(l.name)}/calls`);
-          cache.current.set(l.name, { key: l.lastPos, calls: res.calls });
-          next.set(l.name, res.calls);
+          cache.current.set(l.name, { key: l.lastPos, calls: res });
+          next.set(l.name, res);
         } catch {
           if (hit) next.set(l.name, hit.calls);
         }

@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Call } from '@parley/calls';
-import { allowedActions, callAlerts, callErrorText, callHistory, callMarks, isUnanswered, type Me } from '../src/calls.js';
+import {
+  allowedActions,
+  callAlerts,
+  callErrorText,
+  callHistory,
+  callMarks,
+  isUnanswered,
+  type Me,
+  pendingTests,
+  testAlerts,
+} from '../src/calls.js';
 
 const T = 1_700_000_000_000;
 
@@ -98,5 +108,32 @@ describe('alerts and marks', () => {
   it('says refusals in plain words with the code, and passes unknown ones on as the station said them', () => {
     assert.match(callErrorText('CALL_ALREADY_DECIDED', 'x'), /already been accepted, declined or cancelled.*\(CALL_ALREADY_DECIDED\)$/);
     assert.equal(callErrorText('VALIDATION_FAILED', 'nobody holds no seat'), 'nobody holds no seat (VALIDATION_FAILED)');
+  });
+});
+
+describe('test messages', () => {
+  it('asks the duty officers of the other side, and only them, to acknowledge a test message still open', () => {
+    const tests = [
+      { testId: 'test-a-1', from: 'acceptor' as const, sentAt: T, acknowledged: null, unansweredAt: null },
+      { testId: 'test-i-1', from: 'inviter' as const, sentAt: T, acknowledged: null, unansweredAt: null },
+      {
+        testId: 'test-a-0',
+        from: 'acceptor' as const,
+        sentAt: T,
+        acknowledged: { at: T, by: { side: 'inviter' as const, handle: 'duty' } },
+        unansweredAt: null,
+      },
+      { testId: 'test-a-2', from: 'acceptor' as const, sentAt: T, acknowledged: null, unansweredAt: T + 300_000 },
+    ];
+    assert.deepEqual(
+      pendingTests(tests, dutyW).map((t) => t.testId),
+      ['test-a-1'],
+    );
+    assert.deepEqual(pendingTests(tests, chiefW), []);
+    assert.deepEqual(
+      pendingTests(tests, dutyM).map((t) => t.testId),
+      ['test-i-1'],
+    );
+    assert.match(testAlerts(tests, dutyW, 'moscow')[0]?.text ?? '', /^Test message test-a-1 from moscow awaits/);
   });
 });

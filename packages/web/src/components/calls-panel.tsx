@@ -10,6 +10,7 @@ import {
   callMarks,
   isOpenCall,
   type Me,
+  pendingTests,
   STATE_LABEL,
   URGENCY_HELP,
   URGENCY_LABEL,
@@ -37,11 +38,21 @@ type Secrets = Map<string, { action: string; text: string; from: string }[]>;
 export const callAnchor = (callId: string) => `call-${callId}`;
 
 /** Requests that need this officer, above the conversation and on the dashboard: alarms shout, notices say. */
-export function CallAlertBanner({ alerts, onShow }: { alerts: CallAlert[]; onShow?: (callId: string) => void }) {
+export function CallAlertBanner({
+  alerts,
+  onShow,
+  testId = 'call-alerts',
+  showLabel = 'Show the call',
+}: {
+  alerts: CallAlert[];
+  onShow?: (callId: string) => void;
+  testId?: string;
+  showLabel?: string;
+}) {
   if (alerts.length === 0) return null;
   const alarm = alerts.some((a) => a.level === 'alarm');
   return (
-    <div className={`call-alerts call-alerts-${alarm ? 'alarm' : 'notice'}`} role={alarm ? 'alert' : 'status'} data-testid="call-alerts">
+    <div className={`call-alerts call-alerts-${alarm ? 'alarm' : 'notice'}`} role={alarm ? 'alert' : 'status'} data-testid={testId}>
       <ul className="call-alerts-list">
         {alerts.map((a) => (
           <li key={a.callId} data-level={a.level} data-call-id={a.callId}>
@@ -51,7 +62,7 @@ export function CallAlertBanner({ alerts, onShow }: { alerts: CallAlert[]; onSho
               <>
                 {' '}
                 <button type="button" className="button-secondary" onClick={() => onShow(a.callId)}>
-                  Show the call
+                  {showLabel}
                 </button>
               </>
             )}
@@ -88,6 +99,7 @@ export function CallsPanel({
     <section className="card panel calls-panel" aria-labelledby="calls-heading" data-testid="calls-panel">
       <h2 id="calls-heading">Calls</h2>
       {state.error && <ErrorAlert onRetry={state.refresh}>{state.error}</ErrorAlert>}
+      {me && <TestMessages me={me} state={state} peerName={summary.peer.name} now={now} />}
       <RequestForm summary={summary} state={state} />
       {calls === null && !state.error && <p aria-busy="true">Loading the calls…</p>}
       {calls?.length === 0 && <p className="muted">No calls on this line yet.</p>}
@@ -123,6 +135,47 @@ function CallList(props: {
         <CallItem key={c.callId} call={c} {...props} />
       ))}
     </ol>
+  );
+}
+
+/** Duty officers acknowledge the far side's hourly test messages here. */
+function TestMessages({ me, state, peerName, now }: { me: Me; state: CallsState; peerName: string; now: number }) {
+  const pending = pendingTests(state.tests, me);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const ids = useRef(new Map<string, string>());
+  if (pending.length === 0) return null;
+  const ack = async (testId: string) => {
+    setBusy(testId);
+    setError(null);
+    const cid = ids.current.get(testId) ?? newClientId();
+    ids.current.set(testId, cid);
+    try {
+      await state.act({ action: 'acknowledge_test', testId }, cid);
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(null);
+    }
+  };
+  return (
+    <div className="test-messages">
+      <h3 id="tests-heading">Test messages from {peerName}</h3>
+      <ul className="call-list" aria-labelledby="tests-heading">
+        {pending.map((t) => (
+          <li key={t.testId} className="call-item" data-test-id={t.testId}>
+            <p>
+              Test message <code>{t.testId}</code>, sent {formatAgo(t.sentAt, now)}: acknowledge it to show {peerName} that this line is
+              watched.
+            </p>
+            <button type="button" disabled={busy !== null} onClick={() => void ack(t.testId)}>
+              {busy === t.testId ? 'Sending…' : 'Acknowledge test message'}
+            </button>
+          </li>
+        ))}
+      </ul>
+      {error && <ErrorAlert>{error}</ErrorAlert>}
+    </div>
   );
 }
 

@@ -5,7 +5,7 @@ import { ContactHistoryPanel } from '../components/contact-history-panel.js';
 import { HealthLamp } from '../components/health-lamp.js';
 import { RosterPanel } from '../components/roster-panel.js';
 import { describeError } from '../api.js';
-import { callAlerts, callSecrets, lastCallPos } from '../calls.js';
+import { callAlerts, callSecrets, lastCallPos, testAlerts } from '../calls.js';
 import type { LineRecord, Membership } from '../e2ee/line-engine.js';
 import { useNow, useOnline, usePending, useTitle } from '../hooks.js';
 import type { ConnectionStatus } from '../line-connection.js';
@@ -58,6 +58,7 @@ export function ConversationPage({ line }: { line: string }) {
     [line, conv.engine, signals, session],
   );
   const alerts = useMemo(() => (calls.calls && me ? callAlerts(calls.calls, me, peerName) : []), [calls.calls, me, peerName]);
+  const tests = useMemo(() => (me ? testAlerts(calls.tests, me, peerName) : []), [calls.tests, me, peerName]);
   const showCall = (callId: string) => {
     const el = document.getElementById(callAnchor(callId));
     if (el) {
@@ -94,6 +95,7 @@ export function ConversationPage({ line }: { line: string }) {
         </header>
         <ConnectionBanner status={online ? conv.status : 'offline'} detail={conv.statusDetail} />
         <CallAlertBanner alerts={alerts} onShow={showCall} />
+        <CallAlertBanner alerts={tests} testId="test-alerts" />
         <EncryptionBanner conv={conv} />
         {conv.summaryError && <ErrorAlert>{conv.summaryError.message}</ErrorAlert>}
         <OlderHistory conv={conv} />

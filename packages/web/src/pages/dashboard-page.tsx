@@ -1,5 +1,5 @@
 import type { LineSummary } from '@parley/protocol';
-import { type Call, callAlerts, isOpenCall, isUnanswered } from '../calls.js';
+import { type Call, callAlerts, isOpenCall, isUnanswered, testAlerts } from '../calls.js';
 import { ErrorAlert } from '../components/alert.js';
 import { CallAlertBanner } from '../components/calls-panel.js';
 import { HealthLamp } from '../components/health-lamp.js';
@@ -24,7 +24,13 @@ export function DashboardPage() {
     const me = meOn(l, session);
     const list = calls.get(l.name);
     if (!me || !list) return [];
-    return callAlerts(list, me, l.peer.name).map((a) => ({ ...a, text: `${l.name}: ${a.text}`, line: l.name }));
+    return callAlerts(list.calls, me, l.peer.name).map((a) => ({ ...a, text: `${l.name}: ${a.text}`, line: l.name }));
+  });
+  const tests = (lines ?? []).flatMap((l) => {
+    const me = meOn(l, session);
+    const list = calls.get(l.name);
+    if (!me || !list?.tests) return [];
+    return testAlerts(list.tests, me, l.peer.name).map((a) => ({ ...a, text: `${l.name}: ${a.text}`, line: l.name }));
   });
 
   return (
@@ -40,6 +46,15 @@ export function DashboardPage() {
         alerts={alerts}
         onShow={(callId) => {
           const a = alerts.find((x) => x.callId === callId);
+          if (a) navigate(linePath(a.line));
+        }}
+      />
+      <CallAlertBanner
+        alerts={tests}
+        testId="test-alerts"
+        showLabel="Open the line"
+        onShow={(testId) => {
+          const a = tests.find((x) => x.callId === testId);
           if (a) navigate(linePath(a.line));
         }}
       />
@@ -66,7 +81,7 @@ export function DashboardPage() {
               line={l}
               unread={unread.get(l.name)}
               unsent={pending.filter((p) => p.line === l.name).length}
-              calls={calls.get(l.name)}
+              calls={calls.get(l.name)?.calls}
               now={now}
             />
           ))}
