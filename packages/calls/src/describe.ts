@@ -10,16 +10,16 @@ export function shortCallId(callId: string): string {
  * One line of text for a call event, as officers read it in a timeline: who did what to which
  * call. `station` is the station of the side that acted, `farStation` the other one.
  */
-export function describeCallEvent(ev: LineEvent, station: string, farStation: string): string {
+export function describeCallEvent(ev: LineEvent, station: string, farStation: string, calledStation?: string): string {
   if (isTestEvent(ev)) {
     if (ev.action === 'test_sent') return `${station} sent test message ${ev.testId}: ${farStation}'s duty officer, please acknowledge`;
     if (ev.action === 'test_acknowledged') return `${station}/${ev.by.handle} acknowledged test message ${ev.testId}`;
     return `test message ${ev.testId} was not acknowledged in time: the line is UNANSWERED`;
   }
-  return describeCall(ev, station, farStation);
+  return describeCall(ev, station, farStation, calledStation);
 }
 
-function describeCall(ev: CallEvent, station: string, farStation: string): string {
+function describeCall(ev: CallEvent, station: string, farStation: string, calledStation: string | undefined): string {
   const call = `call ${shortCallId(ev.callId)}`;
   const who = 'handle' in ev.by ? `${station}/${ev.by.handle}` : `${station}'s scheduler`;
   switch (ev.action) {
@@ -38,7 +38,9 @@ function describeCall(ev: CallEvent, station: string, farStation: string): strin
     case 'unanswered':
       return `${call} is UNANSWERED: not acknowledged in time`;
     case 'escalate':
-      return `${call} not acknowledged: ${ev.level === 'deputy' ? 'deputies' : 'duty officers'} of ${farStation} alerted`;
+      // The scheduler acts for the hub; the officers alerted are the called side's, which the
+      // event alone does not say (a reader that holds the call's request can name the station).
+      return `${call} not acknowledged: ${ev.level === 'deputy' ? 'deputies' : 'duty officers'} of ${calledStation ?? 'the called side'} alerted`;
     case 'ring':
       return `${who} is ringing ${call}`;
     case 'connect':

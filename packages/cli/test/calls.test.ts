@@ -137,8 +137,8 @@ describe('calls on a line, through the CLI', () => {
     // The far side's timeline shows the escalation and the decrypted topic.
     const view = (await cliOk(['read', '--profile', profiles.moDuty as string, '--line', LINE])).trim();
     assert.match(view, /requests a flash call/);
-    assert.match(view, /duty officers of moscow alerted/);
-    assert.match(view, /deputies of moscow alerted/);
+    assert.match(view, /duty officers of the called side alerted/);
+    assert.match(view, /deputies of the called side alerted/);
     assert.match(view, /Topics: border incident/);
     // A late answer is still taken, and the record of it stays.
     assert.equal((await call('moDuty', ['ack', '--call', callId])).code, 0);
