@@ -99,7 +99,7 @@ export class StationProcess {
     await this.waitHealthy();
   }
 
-  async waitHealthy(timeoutMs = 15_000): Promise<void> {
+  async waitHealthy(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (this.child?.exitCode !== null && this.child?.exitCode !== undefined) {
