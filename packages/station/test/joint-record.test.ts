@@ -7,7 +7,8 @@ import { linkStations, runCli, StationProcess, tempDir } from '@parley/testkit';
 import { signRequest } from '../src/federation/signing.js';
 import { StationKey } from '../src/identity/station-key.js';
 import { encodeRecordItem } from '../src/record/record-items.js';
-import BetterSqlite3 from 'better-sqlite3';
+import { loadDataDir } from '../src/config/data-dir.js';
+import { openDatabase } from '../src/station.js';
 import { type ClientItem, httpSendAll, lineSummary, opaquePayload, readTimeline, waitFor } from './support/line-client.js';
 
 // The joint record end to end, with real station processes: both stations fold the hub's stream
@@ -242,24 +243,27 @@ describe('joint record', () => {
     await moscow.stop();
     // Moscow's operator rewrites history: the call was only "routine". The row's leaf hash is
     // recomputed and the heads it signed are deleted, so nothing on moscow itself shows it.
-    const db = new BetterSqlite3(join(moscow.dir, 'station.db'));
+    // Through the station's own database code, so the same edit runs on SQLite and PostgreSQL.
+    const db = await openDatabase(loadDataDir(moscow.dir));
     try {
-      const row = db.prepare("SELECT idx, entry FROM record_entries WHERE line_id = ? AND entry LIKE '%call_requested%'").get(lineId) as {
-        idx: number;
-        entry: string;
-      };
+      const row = await db
+        .selectFrom('record_entries')
+        .select(['idx', 'entry'])
+        .where('line_id', '=', lineId)
+        .where('entry', 'like', '%call_requested%')
+        .executeTakeFirstOrThrow();
       const entry = JSON.parse(row.entry) as RecordEntry;
       assert.ok(entry.type === 'call_requested');
       entry.urgency = 'routine';
-      db.prepare('UPDATE record_entries SET entry = ?, leaf_hash = ? WHERE line_id = ? AND idx = ?').run(
-        JSON.stringify(entry),
-        Buffer.from(entryLeafHash(entry)),
-        lineId,
-        row.idx,
-      );
-      db.prepare('DELETE FROM record_heads WHERE line_id = ?').run(lineId);
+      await db
+        .updateTable('record_entries')
+        .set({ entry: JSON.stringify(entry), leaf_hash: entryLeafHash(entry) })
+        .where('line_id', '=', lineId)
+        .where('idx', '=', row.idx)
+        .execute();
+      await db.deleteFrom('record_heads').where('line_id', '=', lineId).execute();
     } finally {
-      db.close();
+      await db.destroy();
     }
     await moscow.start();
 

@@ -55,6 +55,7 @@ const RESEND_MS = 3000;
 const RECEIPT_EVERY_MS = 1000;
 /** …with at most this many hashes in one entry. */
 const RECEIPT_MAX = 500;
+const RECEIPT_ROUNDS = 20;
 /**
  * A record item must fit an item payload (64 KiB) with room to spare: a payload the peer refuses
  * would stop the hub's whole stream. 500 hashes take about 33 KB.
@@ -297,6 +298,19 @@ export class RecordService {
   }
 
   /**
+   * At the hub: state a readout's publication (its own side's, or the other station's passed on
+   * signed). The caller checks the citations against the log first (readouts/readout-desk.ts): an
+   * entry the log refuses would be dropped by both folds. One client id per readout, so a retry
+   * appends nothing twice.
+   */
+  async stateReadout(line: LineRow, entry: Omit<Extract<StatedEntry, { type: 'readout_published' }>, 'at'>): Promise<void> {
+    await this.serial(line.id, async () => {
+      const st = await this.state(line);
+      await this.appendRecordItem(line, { ...entry, at: entryTime(toIso(Date.now()), st.log.lastAt) }, `readout-${entry.readoutId}`);
+    });
+  }
+
+  /**
    * Entry 0. Its time is the line's creation at the hub: earlier than anything on the line's
    * streams, and carried in the item, so the other station needs no clock of its own for it.
    */
@@ -325,31 +339,36 @@ export class RecordService {
   private async emitReceipts(line: LineRow, st: LineState): Promise<boolean> {
     let emitted = false;
     for (const d of DIRS) {
-      const from = st.receipted[d.dir];
-      const rows = await this.ctx.db
-        .selectFrom('items')
-        .select(['seq', 'kind', 'payload'])
-        .where('line_id', '=', line.id)
-        .where('dir', '=', d.hubDir)
-        .where('seq', '>', from)
-        .orderBy('seq')
-        .limit(RECEIPT_MAX)
-        .execute();
-      const hashes: { seq: number; sha256: string }[] = [];
-      let expect = from + 1;
-      for (const r of rows) {
-        if (num(r.seq) !== expect) break;
-        expect++;
-        if (r.kind !== 'record') hashes.push({ seq: num(r.seq), sha256: itemHash(new Uint8Array(r.payload)) });
+      // Several full receipts in one go when traffic runs ahead (up to 10,000 items a second).
+      let from = st.receipted[d.dir];
+      for (let round = 0; round < RECEIPT_ROUNDS; round++) {
+        const rows = await this.ctx.db
+          .selectFrom('items')
+          .select(['seq', 'kind', 'payload'])
+          .where('line_id', '=', line.id)
+          .where('dir', '=', d.hubDir)
+          .where('seq', '>', from)
+          .orderBy('seq')
+          .limit(RECEIPT_MAX)
+          .execute();
+        const hashes: { seq: number; sha256: string }[] = [];
+        let expect = from + 1;
+        for (const r of rows) {
+          if (num(r.seq) !== expect) break;
+          expect++;
+          if (r.kind !== 'record') hashes.push({ seq: num(r.seq), sha256: itemHash(new Uint8Array(r.payload)) });
+        }
+        if (hashes.length === 0) break;
+        const at = entryTime(toIso(Date.now()), st.log.lastAt);
+        await this.appendRecordItem(
+          line,
+          { type: 'items', dir: d.dir, hashes, at, by: { side: 'inviter' } },
+          `record-${d.short}-${hashes[0]!.seq}`,
+        );
+        emitted = true;
+        from = hashes[hashes.length - 1]!.seq;
+        if (rows.length < RECEIPT_MAX) break;
       }
-      if (hashes.length === 0) continue;
-      const at = entryTime(toIso(Date.now()), st.log.lastAt);
-      await this.appendRecordItem(
-        line,
-        { type: 'items', dir: d.dir, hashes, at, by: { side: 'inviter' } },
-        `record-${d.short}-${hashes[0]!.seq}`,
-      );
-      emitted = true;
     }
     return emitted;
   }
