@@ -39,6 +39,12 @@ export const ERROR_STATUS = {
   NOT_ENCRYPTED: 422,
   /** Translations are made by members whose role is interpreter. */
   NOT_INTERPRETER: 403,
+  /** A readout cites a record entry that does not exist or is not a contact (a call event, message traffic). */
+  READOUT_CITATION_INVALID: 422,
+  /** Readouts are drafted and published by press officers (and admins). */
+  NOT_PRESS_OFFICER: 403,
+  /** A readout already published cannot be published or changed again. */
+  READOUT_PUBLISHED: 409,
   WRONG_EPOCH: 409,
   E2EE_REFUSED: 400,
   DATA_DIR_MISSING: 500,

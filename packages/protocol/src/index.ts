@@ -10,3 +10,4 @@ export * from './validate.js';
 export * from './e2ee-api.js';
 export * from './call-errors.js';
 export * from './line-events.js';
+export * from './readouts.js';

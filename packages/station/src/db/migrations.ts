@@ -248,6 +248,30 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0008_readouts': {
+    // Press officers' readouts (src/readouts/). Public statements, so kept in clear at their own
+    // station (never end-to-end encrypted); the joint record holds only their content hash and
+    // the entries they cite. `cites` is a JSON array of record entry indices.
+    async up(db: Db) {
+      await db.schema
+        .createTable('readouts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('line_id', 'text', (c) => c.notNull().references('lines.id'))
+        .addColumn('author', 'text', (c) => c.notNull())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('text', 'text', (c) => c.notNull())
+        .addColumn('lang', 'text', (c) => c.notNull())
+        .addColumn('text_alt', 'text')
+        .addColumn('lang_alt', 'text')
+        .addColumn('cites', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('published_at', 'bigint')
+        .addColumn('content_hash', 'text')
+        .execute();
+      await db.schema.createIndex('readouts_published').on('readouts').columns(['status', 'published_at']).execute();
+    },
+  },
 };
 
 class StaticProvider implements MigrationProvider {

@@ -198,6 +198,27 @@ export interface RecordAlarmsTable {
   evidence: string;
 }
 
+export interface ReadoutsTable {
+  id: string;
+  line_id: string;
+  /** Handle of the press officer who drafted it. */
+  author: string;
+  title: string;
+  text: string;
+  /** BCP 47 tag of `text`; `text_alt` in `lang_alt` is the optional second language. */
+  lang: string;
+  text_alt: string | null;
+  lang_alt: string | null;
+  /** JSON array of joint-record entry indices. */
+  cites: string;
+  /** 'draft' | 'shared' | 'published'. */
+  status: string;
+  created_at: number;
+  published_at: number | null;
+  /** base64url SHA-256 of the published content (readoutContentBytes of @parley/protocol). */
+  content_hash: string | null;
+}
+
 export interface Database {
   members: MembersTable;
   devices: DevicesTable;
@@ -218,4 +239,5 @@ export interface Database {
   record_folds: RecordFoldsTable;
   record_heads: RecordHeadsTable;
   record_alarms: RecordAlarmsTable;
+  readouts: ReadoutsTable;
 }

@@ -18,6 +18,7 @@ import { lineById, num, recordHeartbeat, type LineRow } from '../lines/line-stor
 import type { StationContext } from '../station-context.js';
 import { callsFederationRoutes } from './calls-plugin.js';
 import { recordFederationRoutes } from './record-plugin.js';
+import { readoutsFederationRoutes } from './readouts-plugin.js';
 import { e2eeFederationRoutes } from './e2ee-plugin.js';
 import { toParleyError } from './errors.js';
 
@@ -189,6 +190,12 @@ export async function federationPlugin(app: FastifyInstance, opts: { ctx: Statio
     (req) => req.fedLine as LineRow,
   );
   recordFederationRoutes(
+    app,
+    ctx,
+    (req) => verifyLinePeer(req),
+    (req) => req.fedLine as LineRow,
+  );
+  readoutsFederationRoutes(
     app,
     ctx,
     (req) => verifyLinePeer(req),

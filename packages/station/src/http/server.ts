@@ -8,6 +8,7 @@ import { installErrorHandling } from './errors.js';
 import { federationPlugin } from './federation-plugin.js';
 import { callsClientPlugin } from './calls-plugin.js';
 import { recordClientPlugin } from './record-plugin.js';
+import { readoutsPlugin } from './readouts-plugin.js';
 import { e2eeClientPlugin } from './e2ee-plugin.js';
 import { observabilityPlugin } from './observability-plugin.js';
 import { validatorCompiler } from './validation.js';
@@ -40,6 +41,7 @@ export async function buildServer(ctx: StationContext, opts: ServerOptions = {})
   await app.register(e2eeClientPlugin, { ctx });
   await app.register(callsClientPlugin, { ctx });
   await app.register(recordClientPlugin, { ctx });
+  await app.register(readoutsPlugin, { ctx });
   await app.register(adminApiPlugin, { ctx });
   await app.register(webPlugin, { ctx });
   if (opts.extra) await opts.extra(app);
