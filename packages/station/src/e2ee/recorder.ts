@@ -166,7 +166,7 @@ export class LineRecorder {
   acceptCommit(bytes: Uint8Array): Promise<number> {
     return this.serial(async () => {
       const line = await lineById(this.deps.db, this.lineId);
-      if (!line || line.role !== 'inviter') throw new ParleyError('FORBIDDEN', 'only the inviting station orders commits on this line');
+      if (line?.role !== 'inviter') throw new ParleyError('FORBIDDEN', 'only the inviting station orders commits on this line');
       await this.ensure(line);
       await this.flushPending(line);
       await this.consume(line);
