@@ -14,6 +14,8 @@ import { DashboardPage } from './pages/dashboard-page.js';
 import { EnrollPage } from './pages/enroll-page.js';
 import { LoginPage } from './pages/login-page.js';
 import { NotFoundPage } from './pages/not-found-page.js';
+import { ObserverPage } from './pages/observer-page.js';
+import { ReadoutsPage } from './pages/readouts-page.js';
 import { Link, navigate, useRoute } from './router.js';
 import type { Route } from './routes.js';
 import { SessionContext, type SessionServices, useSession } from './session.js';
@@ -43,6 +45,8 @@ export function App() {
     void loadSession();
   }, [loadSession]);
 
+  // Public: an observer needs no login.
+  if (route.name === 'observer') return <ObserverPage />;
   if (state.status === 'loading') {
     return (
       <main className="centered" aria-busy="true">
@@ -102,6 +106,12 @@ function SignedIn({ session, route, onEnded }: { session: SessionResponse; route
       break;
     case 'line':
       page = <ConversationPage key={route.line} line={route.line} />;
+      break;
+    case 'readouts':
+      page = <ReadoutsPage key={route.line} line={route.line} />;
+      break;
+    case 'observer':
+      page = <ObserverPage />;
       break;
     case 'admin':
       page = isAdmin ? <AdminPage /> : <NotFoundPage path="/admin" reason="The admin pages are for station administrators." />;

@@ -4,6 +4,8 @@
 export type Route =
   | { name: 'dashboard' }
   | { name: 'line'; line: string }
+  | { name: 'readouts'; line: string }
+  | { name: 'observer' }
   | { name: 'admin' }
   | { name: 'login' }
   | { name: 'enroll' }
@@ -17,7 +19,8 @@ export function parseRoute(pathname: string): Route {
   if (path === '/login') return { name: 'login' };
   if (path === '/enroll') return { name: 'enroll' };
   if (path === '/admin') return { name: 'admin' };
-  const m = /^\/lines\/([^/]+)$/.exec(path);
+  if (path === '/observer') return { name: 'observer' };
+  const m = /^\/lines\/([^/]+)(\/readouts)?$/.exec(path);
   if (m) {
     let line: string;
     try {
@@ -25,11 +28,15 @@ export function parseRoute(pathname: string): Route {
     } catch {
       return { name: 'not-found', path };
     }
-    if (LINE_NAME.test(line)) return { name: 'line', line };
+    if (LINE_NAME.test(line)) return m[2] ? { name: 'readouts', line } : { name: 'line', line };
   }
   return { name: 'not-found', path };
 }
 
 export function linePath(line: string): string {
   return `/lines/${encodeURIComponent(line)}`;
+}
+
+export function readoutsPath(line: string): string {
+  return `${linePath(line)}/readouts`;
 }

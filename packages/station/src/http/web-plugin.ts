@@ -24,8 +24,12 @@ const CSP = [
   "form-action 'self'",
 ].join('; ');
 
-function securityHeaders(reply: FastifyReply): void {
-  void reply.header('content-security-policy', CSP);
+// The observer page (/observer, no login) reads two stations' public readout feeds, wherever
+// they are: only that page may connect elsewhere, and only to read (the feeds are public).
+const OBSERVER_CSP = CSP.replace("connect-src 'self'", "connect-src 'self' https: http:");
+
+function securityHeaders(reply: FastifyReply, csp = CSP): void {
+  void reply.header('content-security-policy', csp);
   void reply.header('x-content-type-options', 'nosniff');
   void reply.header('referrer-policy', 'no-referrer');
   void reply.header('x-frame-options', 'DENY');
@@ -70,7 +74,7 @@ export async function webPlugin(app: FastifyInstance, opts: { ctx: StationContex
       return 'The Parley web app is not built on this station. Run `npm run build`, then reload.\n';
     }
     void reply.header('cache-control', 'no-cache');
-    securityHeaders(reply);
+    securityHeaders(reply, rawPath.replace(/\/+$/, '') === '/observer' ? OBSERVER_CSP : CSP);
     return reply.sendFile('index.html', { cacheControl: false });
   });
 }

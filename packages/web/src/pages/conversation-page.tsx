@@ -11,6 +11,7 @@ import { useNow, useOnline, usePending, useTitle } from '../hooks.js';
 import type { ConnectionStatus } from '../line-connection.js';
 import { contentBytes, MAX_CONTENT_BYTES } from '../message-codec.js';
 import { Link } from '../router.js';
+import { readoutsPath } from '../routes.js';
 import { useSession } from '../session.js';
 import { formatAgo, formatZulu } from '../time-format.js';
 import { beforeJoinCount, type DeliveryState, isMessageRecord, type TimelineEntry, timelineEntries } from '../timeline.js';
@@ -89,6 +90,8 @@ export function ConversationPage({ line }: { line: string }) {
             <p className="muted">
               with station {peerName}
               {conv.health && <> · last contact {formatAgo(conv.health.lastContactAt, now)}</>}
+              {' · '}
+              <Link to={readoutsPath(line)}>Readouts</Link>
             </p>
           </div>
           {conv.health && <HealthLamp health={conv.health.health} />}
