@@ -191,7 +191,7 @@ export interface RecordAlarmsTable {
   /** Names what the alarm is about, so the same disagreement is stored once. */
   alarm_key: string;
   at: number;
-  /** PEER_HEAD_INCONSISTENT, RECEIPT_MISMATCH, LINK_MISMATCH or LOCAL_RECORD_CHANGED. */
+  /** PEER_HEAD_INCONSISTENT, RECEIPT_MISMATCH, LINK_MISMATCH, LOCAL_RECORD_CHANGED or ENTRY_IN_FUTURE. */
   reason: string;
   detail: string;
   /** JSON: an Inconsistency of @parley/record, or the receipt and what this station holds. */

@@ -62,6 +62,8 @@ const RECEIPT_ROUNDS = 20;
  */
 const RECORD_ITEM_MAX_BYTES = 48 * 1024;
 const FOLD_BATCH = 500;
+/** How far ahead of our clock the hub may date an entry (the call core's own allowance). */
+const CLOCK_SKEW_MS = 5 * 60_000;
 /** The hub compares the group's roster with the record's this often. */
 const ROSTER_EVERY_MS = 2000;
 
@@ -449,6 +451,20 @@ export class RecordService {
           continue;
         }
         entries.push(entry);
+        // The hub dates every entry; the other station vouches for no time far ahead of its own clock.
+        if (line.role === 'acceptor' && Date.parse(entry.at) > Date.now() + CLOCK_SKEW_MS) {
+          hold = hold === null ? entry.index : Math.min(hold, entry.index);
+          await this.alarm(
+            line,
+            'ENTRY_IN_FUTURE',
+            `entry:${entry.index}`,
+            `the hub dated entry ${entry.index} ${entry.at}, ahead of this station's clock`,
+            {
+              entry,
+              foldedAt: toIso(Date.now()),
+            },
+          );
+        }
         if (entry.type === 'items') {
           if (line.role === 'acceptor' && !(await this.checkReceipt(line, entry, receipted[entry.dir]))) {
             hold = hold === null ? entry.index : Math.min(hold, entry.index);

@@ -128,7 +128,7 @@ export async function cosignedHeads(db: Db, lineId: string): Promise<CosignedHea
   return rows.map((r) => headOfRow(lineId, r));
 }
 
-export type AlarmReason = 'PEER_HEAD_INCONSISTENT' | 'RECEIPT_MISMATCH' | 'LINK_MISMATCH' | 'LOCAL_RECORD_CHANGED';
+export type AlarmReason = 'PEER_HEAD_INCONSISTENT' | 'RECEIPT_MISMATCH' | 'LINK_MISMATCH' | 'LOCAL_RECORD_CHANGED' | 'ENTRY_IN_FUTURE';
 
 /** Store an alarm once per key. True when it is new. */
 export async function raiseAlarm(
