@@ -137,6 +137,9 @@ describe('readouts', () => {
     const pw = await publish(washington.url, wPress, w.id);
     assert.equal(pw.status, 200, JSON.stringify(pw.json));
     assert.equal(pw.json.readout?.status, 'published');
+    // Shown in advance (the app sent the text as an encrypted message), then published.
+    const shared = await api<{ readout: Readout }>(moscow.url, mPress, 'POST', `/api/v1/lines/hotline/readouts/${m.id}/share`);
+    assert.equal(shared.json.readout.status, 'shared');
     const pm = await publish(moscow.url, mPress, m.id);
     assert.equal(pm.status, 200, JSON.stringify(pm.json));
     const hashW = createHash('sha256')
@@ -144,6 +147,8 @@ describe('readouts', () => {
       .digest('base64url');
     assert.equal(pw.json.readout?.contentHash, hashW);
 
+    const late = await api<{ error: { code: string } }>(washington.url, wPress, 'POST', `/api/v1/lines/hotline/readouts/${w.id}/share`);
+    assert.equal(late.json.error.code, 'READOUT_PUBLISHED');
     // A second publish is answered with the same readout and states nothing twice.
     assert.equal((await publish(washington.url, wPress, w.id)).json.readout?.publishedAt, pw.json.readout?.publishedAt);
 

@@ -56,6 +56,7 @@ async function publishReadout(
   st: StationProcess,
   callId: string,
   r: { title: string; lang: string; text: string; langAlt?: string; textAlt?: string },
+  opts: { shareFirst?: boolean } = {},
 ): Promise<void> {
   await page.goto(`${st.url}/lines/${LINE}/readouts`);
   await page.getByRole('heading', { name: `Readouts of ${LINE}` }).waitFor();
@@ -71,7 +72,12 @@ async function publishReadout(
   await page.getByRole('button', { name: 'Save draft' }).click();
   const draft = page.locator('[data-testid="readout"][data-status="draft"]', { hasText: r.title });
   await draft.waitFor();
-  await draft.getByRole('button', { name: `Publish “${r.title}”` }).click();
+  if (opts.shareFirst) {
+    await draft.getByRole('button', { name: `Show “${r.title}” to the other side in advance` }).click();
+    await page.getByRole('status').filter({ hasText: 'it is not published' }).waitFor();
+  }
+  const unpublished = page.locator('[data-testid="readout"]:not([data-status="published"])', { hasText: r.title });
+  await unpublished.getByRole('button', { name: `Publish “${r.title}”` }).click();
   await page.locator('[data-testid="readout"][data-status="published"]', { hasText: r.title }).waitFor();
   await page.getByRole('status').filter({ hasText: 'is published' }).waitFor();
 }
@@ -81,6 +87,7 @@ describe('readouts and the observer page', () => {
   let mo: StationProcess;
   let browser: Browser;
   let callId = '';
+  let moPress = '';
 
   before(async () => {
     [wa, mo] = await Promise.all([
@@ -91,7 +98,7 @@ describe('readouts and the observer page', () => {
     const chief = await enrolled(wa, 'chief', 'Chairman of the Joint Chiefs', 'principal');
     const moChief = await enrolled(mo, 'chief', 'Chief of the General Staff', 'principal');
     await enrolled(wa, 'press', 'Press Secretary', 'press_officer');
-    await enrolled(mo, 'press', 'Press Attaché', 'press_officer');
+    moPress = await enrolled(mo, 'press', 'Press Attaché', 'press_officer');
     await linkStations(wa, mo, LINE, ['chief', 'press'], ['chief', 'press']);
     const res = await fetch(`${wa.url}/api/v1/lines/${LINE}/calls`, {
       method: 'POST',
@@ -143,11 +150,31 @@ describe('readouts and the observer page', () => {
       textAlt: 'Председатель обсудил инцидент на КПП 7 и согласился держать линию открытой.',
     });
     await shot(pageW, 'readouts-washington-published');
-    await publishReadout(pageM, mo, callId, {
-      title: 'Сообщение о разговоре с Вашингтоном',
-      lang: 'ru',
-      text: 'Начальник Генерального штаба обсудил инцидент и подтвердил работу линии.',
-    });
+    await publishReadout(
+      pageM,
+      mo,
+      callId,
+      {
+        title: 'Сообщение о разговоре с Вашингтоном',
+        lang: 'ru',
+        text: 'Начальник Генерального штаба обсудил инцидент и подтвердил работу линии.',
+      },
+      { shareFirst: true },
+    );
+    // Shown in advance: an encrypted message from moscow's press officer, never the text in clear.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const res = await fetch(`${mo.url}/api/v1/lines/${LINE}/items?limit=1000`, { headers: { authorization: `Bearer ${moPress}` } });
+      const items = ((await res.json()) as { items: { kind: string; sender: { handle: string }; payload: string }[] }).items;
+      const sent = items.filter((i) => i.kind === 'mls' && i.sender.handle === 'press');
+      if (sent.length > 0) {
+        for (const i of sent)
+          assert.ok(!Buffer.from(i.payload, 'base64url').toString('utf8').includes('Генерального'), 'no readout text in clear');
+        break;
+      }
+      assert.ok(Date.now() < deadline, 'the draft was never sent as an encrypted message');
+      await new Promise((r) => setTimeout(r, 300));
+    }
     await shot(pageM, 'readouts-moscow-published');
 
     // The observer: no login, another browser context, both stations' public feeds.

@@ -28,6 +28,12 @@ export async function readoutsPlugin(app: FastifyInstance, opts: { ctx: StationC
     return { readouts: await desk.list(await lineOf(req)) };
   });
 
+  // The client app sent the draft's text to the other side as an end-to-end encrypted message.
+  app.post('/api/v1/lines/:line/readouts/:id/share', { ...authed, schema: { params: ReadoutParams } }, async (req) => {
+    const line = await lineOf(req);
+    return { readout: await desk.markShared(line, who(req).member, (req.params as ReadoutParams).id) };
+  });
+
   app.post('/api/v1/lines/:line/readouts/:id/publish', { ...authed, schema: { params: ReadoutParams } }, async (req) => {
     const line = await lineOf(req);
     return { readout: await desk.publish(line, who(req).member, (req.params as ReadoutParams).id) };

@@ -127,6 +127,21 @@ export class ReadoutDesk {
   }
 
   /**
+   * Mark a draft as shown to the other side in advance. The station cannot show it itself: a
+   * draft is not public yet, and nothing in clear may cross the line, so the client app sends its
+   * text as an ordinary end-to-end encrypted message and then says so here.
+   */
+  async markShared(line: LineRow, member: { handle: string; role: string }, id: string): Promise<Readout> {
+    if (!mayWriteReadouts(member.role)) {
+      throw new ParleyError('NOT_PRESS_OFFICER', `readouts are shared by press officers; you are ${member.role}`);
+    }
+    const row = await this.row(line, id);
+    if (row.status === 'published') throw new ParleyError('READOUT_PUBLISHED', `readout ${id} is already published`);
+    await this.ctx.db.updateTable('readouts').set({ status: 'shared' }).where('id', '=', id).where('status', '=', 'draft').execute();
+    return toReadout(await this.row(line, id), line.name);
+  }
+
+  /**
    * Publish: check every citation against this station's record, have the hub state the
    * `readout_published` entry, then mark it published (and on the public feed). A retry after a
    * lost answer states nothing twice (the hub's item has one client id per readout).

@@ -37,7 +37,7 @@ export function entryLabel(e: EntryView): string {
 
 export function ReadoutsPage({ line }: { line: string }) {
   useTitle(`Readouts · ${line}`);
-  const { session, sessionEnded } = useSession();
+  const { session, sessionEnded, queue } = useSession();
   const [readouts, setReadouts] = useState<Readout[] | null>(null);
   const [entries, setEntries] = useState<EntryView[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -68,6 +68,22 @@ export function ReadoutsPage({ line }: { line: string }) {
       setError(null);
       await api('POST', `/api/v1/lines/${encodeURIComponent(line)}/readouts/${encodeURIComponent(r.id)}/publish`);
       setNotice(`“${r.title}” is published on this station's public feed.`);
+      await load();
+    } catch (e) {
+      if (isUnauthenticated(e)) return sessionEnded();
+      setError(describeError(e));
+    }
+  };
+
+  // Shown in advance as an ordinary end-to-end encrypted message (the station never sees it in
+  // clear), then marked shared at the station.
+  const share = async (r: Readout) => {
+    try {
+      setError(null);
+      const alt = r.textAlt !== undefined ? `\n\n[${r.langAlt}]\n${r.textAlt}` : '';
+      await queue.add(line, `Draft readout, not yet published: ${r.title}\n\n${r.text}${alt}`, { lang: r.lang });
+      await api('POST', `/api/v1/lines/${encodeURIComponent(line)}/readouts/${encodeURIComponent(r.id)}/share`);
+      setNotice(`“${r.title}” is sent to the other side as an encrypted message; it is not published.`);
       await load();
     } catch (e) {
       if (isUnauthenticated(e)) return sessionEnded();
@@ -113,6 +129,11 @@ export function ReadoutsPage({ line }: { line: string }) {
                   {r.textAlt}
                 </p>
               )}
+              {r.status === 'draft' && mayWrite && (
+                <button type="button" className="button-secondary" onClick={() => void share(r)}>
+                  Show “{r.title}” to the other side in advance
+                </button>
+              )}{' '}
               {r.status !== 'published' && mayWrite && (
                 <button type="button" onClick={() => void publish(r)}>
                   Publish “{r.title}”
