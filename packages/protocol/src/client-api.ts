@@ -74,6 +74,8 @@ export const LineSummary = Type.Object(
     endpoint: Type.Union([Type.String(), Type.Null()]),
     lastPos: Seq,
     deliveredSeq: Seq,
+    /** Joint-record alarms this station raised on the line (the peer's record disagreed with ours). Always set by stations. */
+    recordAlarms: Type.Optional(Type.Integer({ minimum: 0 })),
   },
   closed,
 );

@@ -212,11 +212,12 @@ export function registerAdminCommands(program: Command): void {
       return;
     }
     printTable([
-      ['LINE', 'PEER', 'HEALTH', 'ANSWERED', 'AVAILABILITY', 'LAST CONTACT', 'BACKLOG OUT', 'BACKLOG IN', 'SEATS', 'PEER SEATS'],
+      ['LINE', 'PEER', 'HEALTH', 'RECORD', 'ANSWERED', 'AVAILABILITY', 'LAST CONTACT', 'BACKLOG OUT', 'BACKLOG IN', 'SEATS', 'PEER SEATS'],
       ...rows.map((r) => [
         r.name,
         r.peer.name,
         r.health,
+        r.recordAlarms ? `ALARM x${r.recordAlarms}` : 'agreed',
         r.duty.unanswered ? 'UNANSWERED' : 'yes',
         r.duty.availability === null ? '-' : `${Math.round(r.duty.availability * 100)}%`,
         ago(r.lastContactAt),

@@ -6,6 +6,7 @@ import { releaseLease, tryLease } from './lease.js';
 import { allLines, type LineRow, num, peerSeatsOf, seatsOf } from './line-store.js';
 import { LineRuntime, type RuntimeDeps } from './line-runtime.js';
 import type { LineRecorder } from '../e2ee/recorder.js';
+import { alarmCount } from '../record/record-store.js';
 
 const LEASE_TTL_MS = 5000;
 
@@ -178,5 +179,6 @@ export async function summarizeLine(
     endpoint,
     lastPos: num(line.last_pos),
     deliveredSeq: delivered,
+    recordAlarms: await alarmCount(db, line.id),
   };
 }

@@ -180,3 +180,13 @@ export async function alarmCounts(db: Db): Promise<Map<string, number>> {
     .execute();
   return new Map(rows.map((r) => [r.line_id, num(r.n)]));
 }
+
+/** How many joint-record alarms a line has raised (shown with the line's health). */
+export async function alarmCount(db: Db, lineId: string): Promise<number> {
+  const row = await db
+    .selectFrom('record_alarms')
+    .select(db.fn.countAll<number>().as('n'))
+    .where('line_id', '=', lineId)
+    .executeTakeFirst();
+  return num(row?.n ?? 0);
+}
