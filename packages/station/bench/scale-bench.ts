@@ -21,7 +21,7 @@
  * the server as the `postgres` user). Prints a table, then the figures as JSON on the last line.
  *
  *   node packages/station/dist/bench/scale-bench.js
- *   node packages/station/dist/bench/scale-bench.js --lines 20 --items 500 --window 200 --rate 10 --seconds 5
+ *   node packages/station/dist/bench/scale-bench.js --lines 20 --items 150 --window 200 --rate 2 --seconds 5
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -31,6 +31,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { opaqueApplicationMessage } from '@parley/e2ee/frames';
 import type { Item } from '@parley/protocol';
+import pg from 'pg';
 import { cliOk, freePort, freshPostgresDatabase, lastLine, StationProcess, tempDir } from '@parley/testkit';
 import { LineClient, lineSummary } from '../test/support/line-client.js';
 
@@ -40,13 +41,14 @@ function arg(name: string, fallback: string): string {
 }
 
 const LINES = Number(arg('lines', '20'));
-const ONE_RATE = Number(arg('one-rate', '100'));
-const RATE = Number(arg('rate', '10'));
+const ONE_RATE = Number(arg('one-rate', '20'));
+const RATE = Number(arg('rate', '2'));
 const SECONDS = Number(arg('seconds', '5'));
-const ONE_ITEMS = Number(arg('one-items', '5000'));
+const ONE_ITEMS = Number(arg('one-items', '3000'));
 const ONE_WINDOW = Number(arg('one-window', '1000'));
-const ITEMS = Number(arg('items', '500'));
+const ITEMS = Number(arg('items', '150'));
 const WINDOW = Number(arg('window', '200'));
+const STALL_S = Number(arg('stall-s', '30'));
 const PAYLOAD_BYTES = 128;
 const PG_SCRIPT = fileURLToPath(new URL('../../../../scripts/pg-server.sh', import.meta.url));
 
@@ -84,6 +86,8 @@ function pgPids(dir: string | null): number[] {
 
 interface Pair {
   label: string;
+  /** PostgreSQL admin URL and database names, to count transactions. */
+  pg?: { admin: string; databases: string[] };
   wa: StationProcess;
   mo: StationProcess;
   lineIds: string[];
@@ -95,6 +99,21 @@ interface Running {
   /** washington's processes and the URL each line's sender uses. */
   procs: StationProcess[];
   senderUrl: (line: number) => string;
+}
+
+/** Committed transactions so far in these databases (PostgreSQL's statistics, flushed about every second). */
+async function pgCommits(p: Pair['pg']): Promise<number> {
+  if (!p) return Number.NaN;
+  const client = new pg.Client({ connectionString: p.admin });
+  await client.connect();
+  try {
+    const r = await client.query<{ n: string }>('SELECT sum(xact_commit)::text AS n FROM pg_stat_database WHERE datname = ANY($1)', [
+      p.databases,
+    ]);
+    return Number(r.rows[0]?.n ?? Number.NaN);
+  } finally {
+    await client.end();
+  }
 }
 
 async function makePair(label: string, db: { wa?: string; mo?: string }, endpoints: number): Promise<Pair> {
@@ -119,6 +138,10 @@ async function makePair(label: string, db: { wa?: string; mo?: string }, endpoin
   return { label, wa, mo, lineIds, alice, boris };
 }
 
+function databaseName(url: string): string {
+  return new URL(url).pathname.slice(1);
+}
+
 function payloadFor(lineId: string): string {
   const envelope = opaqueApplicationMessage(lineId, new Uint8Array(0)).length;
   return Buffer.from(opaqueApplicationMessage(lineId, randomBytes(Math.max(0, PAYLOAD_BYTES - envelope)))).toString('base64url');
@@ -128,7 +151,15 @@ interface Measured {
   config: string;
   lines: number;
   latency: { samples: number; rate: number; p50Ms: number; p99Ms: number; maxMs: number };
-  throughput: { items: number; window: number; itemsPerSec: number; seconds: number; cpuUsPerItem: Record<string, number> };
+  throughput: {
+    items: number;
+    window: number;
+    itemsPerSec: number;
+    seconds: number;
+    cpuUsPerItem: Record<string, number>;
+    /** PostgreSQL transactions (statements outside a transaction count as one) per item, both stations. */
+    pgTransactionsPerItem: number | null;
+  };
 }
 
 /** Runs both phases over the first `lines` lines of a pair whose processes are up. */
@@ -205,6 +236,7 @@ async function measure(config: string, pair: Pair, run: Running, lines: number, 
       clients: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
     });
     const cpu0 = cpuOf();
+    const tx0 = await pgCommits(pair.pg);
     const t0 = process.hrtime.bigint();
     await Promise.all(
       senders.map((s, li) =>
@@ -218,8 +250,26 @@ async function measure(config: string, pair: Pair, run: Running, lines: number, 
         ),
       ),
     );
-    await done;
+    // A run that stops making progress is reported, not waited for forever.
+    let seen = -1;
+    let still = 0;
+    const watchdog = setInterval(() => {
+      still = arrived === seen ? still + 1 : 0;
+      seen = arrived;
+    }, 1000);
+    try {
+      while (arrived < expected) {
+        if (still >= STALL_S) {
+          throw new Error(`${config}, ${lines} lines: stalled at ${arrived} of ${expected} items (see the stations' *.out logs)`);
+        }
+        await Promise.race([done, sleep(500)]);
+      }
+    } finally {
+      clearInterval(watchdog);
+    }
     const cpu1 = cpuOf();
+    await sleep(1500); // let the backends flush their statistics
+    const tx1 = await pgCommits(pair.pg);
     const seconds = Number(lastArrival - t0) / 1e9;
     const cpuUsPerItem: Record<string, number> = {};
     for (const k of Object.keys(cpu1) as (keyof typeof cpu1)[]) {
@@ -242,6 +292,7 @@ async function measure(config: string, pair: Pair, run: Running, lines: number, 
         itemsPerSec: Math.round(expected / seconds),
         seconds: Number(seconds.toFixed(2)),
         cpuUsPerItem,
+        pgTransactionsPerItem: pair.pg ? Number(((tx1 - tx0) / expected).toFixed(1)) : null,
       },
     };
   } finally {
@@ -263,31 +314,36 @@ async function main(): Promise<void> {
     pgAdmin = lastLine(execFileSync(PG_SCRIPT, ['start', pgDir, String(port)], { encoding: 'utf8' }));
   }
   const results: Measured[] = [];
-  const progress = (m: Measured) => {
-    results.push(m);
-    process.stderr.write(`${JSON.stringify(m)}\n`);
+  const failures: string[] = [];
+  const progress = async (m: Promise<Measured>) => {
+    try {
+      const r = await m;
+      results.push(r);
+      process.stderr.write(`${JSON.stringify(r)}\n`);
+    } catch (e) {
+      failures.push((e as Error).message);
+      process.stderr.write(`FAILED: ${(e as Error).message}\n`);
+    }
   };
   try {
     const sqlite = await makePair('SQLite', {}, 1);
-    const pgPair = await makePair(
-      'PostgreSQL',
-      { wa: await freshPostgresDatabase(pgAdmin, 'bench_wa'), mo: await freshPostgresDatabase(pgAdmin, 'bench_mo') },
-      3,
-    );
+    const databases = { wa: await freshPostgresDatabase(pgAdmin, 'bench_wa'), mo: await freshPostgresDatabase(pgAdmin, 'bench_mo') };
+    const pgPair = await makePair('PostgreSQL', databases, 3);
+    pgPair.pg = { admin: pgAdmin, databases: [databaseName(databases.wa), databaseName(databases.mo)] };
 
     // SQLite, washington as one process.
     await Promise.all([sqlite.wa.start(), sqlite.mo.start()]);
     const one: Running = { procs: [sqlite.wa], senderUrl: () => sqlite.wa.url };
-    progress(await measure('SQLite, 1 process', sqlite, one, 1, null));
-    progress(await measure('SQLite, 1 process', sqlite, one, LINES, null));
+    await progress(measure('SQLite, 1 process', sqlite, one, 1, null));
+    await progress(measure('SQLite, 1 process', sqlite, one, LINES, null));
     await Promise.all([sqlite.wa.stop(), sqlite.mo.stop()]);
 
     // PostgreSQL, washington as one process listening on all three URLs.
     await Promise.all([pgPair.wa.start(), pgPair.mo.start()]);
     const pgUrls = pgPair.wa.ports.map((p) => `http://127.0.0.1:${p}`);
     const pgOne: Running = { procs: [pgPair.wa], senderUrl: (i) => pgUrls[i % 3] as string };
-    progress(await measure('PostgreSQL, 1 process', pgPair, pgOne, 1, pgDir));
-    progress(await measure('PostgreSQL, 1 process', pgPair, pgOne, LINES, pgDir));
+    await progress(measure('PostgreSQL, 1 process', pgPair, pgOne, 1, pgDir));
+    await progress(measure('PostgreSQL, 1 process', pgPair, pgOne, LINES, pgDir));
     await pgPair.wa.stop();
 
     // PostgreSQL, washington as three processes; senders spread over them.
@@ -295,8 +351,8 @@ async function main(): Promise<void> {
     await Promise.all(procs.map((p) => p.start()));
     const pgThree: Running = { procs, senderUrl: (i) => (procs[i % 3] as StationProcess).url };
     await sleep(6000); // leases of the stopped process run out; lines settle on the new ones
-    progress(await measure('PostgreSQL, 3 processes', pgPair, pgThree, 1, pgDir));
-    progress(await measure('PostgreSQL, 3 processes', pgPair, pgThree, LINES, pgDir));
+    await progress(measure('PostgreSQL, 3 processes', pgPair, pgThree, 1, pgDir));
+    await progress(measure('PostgreSQL, 3 processes', pgPair, pgThree, LINES, pgDir));
     await Promise.all([...procs.map((p) => p.stop()), pgPair.mo.stop()]);
   } finally {
     if (pgDir) execFileSync(PG_SCRIPT, ['stop', pgDir]);
@@ -309,7 +365,16 @@ async function main(): Promise<void> {
     node: process.version,
   };
   const conditions = { loadavgAtStart: loadStart, loadavgAtEnd: loadavg().map((x) => Number(x.toFixed(2))) };
-  const head = ['configuration', 'lines', 'paced items/s', 'p50 ms', 'p99 ms', 'throughput items/s', 'CPU µs/item wa / mo / pg / clients'];
+  const head = [
+    'configuration',
+    'lines',
+    'paced items/s',
+    'p50 ms',
+    'p99 ms',
+    'throughput items/s',
+    'CPU µs/item wa / mo / pg / clients',
+    'pg tx/item',
+  ];
   const rows = results.map((r) => {
     const c = r.throughput.cpuUsPerItem;
     return [
@@ -320,6 +385,7 @@ async function main(): Promise<void> {
       r.latency.p99Ms.toFixed(2),
       String(r.throughput.itemsPerSec),
       `${c.washington} / ${c.moscow} / ${c.postgres ?? '-'} / ${c.clients}`,
+      r.throughput.pgTransactionsPerItem === null ? '-' : String(r.throughput.pgTransactionsPerItem),
     ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
@@ -329,8 +395,9 @@ async function main(): Promise<void> {
   );
   process.stdout.write(fmt(head));
   for (const r of rows) process.stdout.write(fmt(r));
+  for (const f of failures) process.stdout.write(`  FAILED: ${f}\n`);
   process.stdout.write(`  (load average ${conditions.loadavgAtStart[0]} → ${conditions.loadavgAtEnd[0]})\n`);
-  process.stdout.write(`${JSON.stringify({ bench: 'scale', payloadBytes: PAYLOAD_BYTES, machine, conditions, results })}\n`);
+  process.stdout.write(`${JSON.stringify({ bench: 'scale', payloadBytes: PAYLOAD_BYTES, machine, conditions, results, failures })}\n`);
 }
 
 main().then(
