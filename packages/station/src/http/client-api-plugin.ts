@@ -160,14 +160,23 @@ export async function clientApiPlugin(app: FastifyInstance, opts: { ctx: Station
     { ...authed, websocket: true, schema: { params: LineParams, querystring: ItemsQuery } },
     async (socket: WebSocket, req: FastifyRequest) => {
       const auth = who(req);
+      // A client may send the moment the socket opens (a reconnecting client resends what was
+      // unanswered at once); the socket drops frames nobody listens to, so hold them until the
+      // line is looked up, then hand them over in order.
+      const early: unknown[][] = [];
+      const hold = (...args: unknown[]) => early.push(args);
+      socket.on('message', hold);
       let line: LineRow;
       try {
         line = await seatedLine(db, auth.member.id, (req.params as { line: string }).line);
       } catch (e) {
         socket.close(4404, toParleyError(e).message.slice(0, 100));
         return;
+      } finally {
+        socket.off('message', hold);
       }
       streamLine(ctx, socket, line, auth, (req.query as { after?: number }).after ?? 0, send);
+      for (const args of early) socket.emit('message', ...args);
     },
   );
 }
