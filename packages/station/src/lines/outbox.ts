@@ -129,7 +129,9 @@ export class Outbox {
       }
       const now = Date.now();
       const rows: ItemsTable[] = [];
-      for (const [lineId, indexes] of byLine) {
+      // Lines' counter rows are locked in one order (by id) in every transaction, so two processes
+      // committing batches for the same lines can never deadlock on PostgreSQL.
+      for (const [lineId, indexes] of [...byLine].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
         const n = indexes.length;
         const counters = await q.advance.first(trx, { lineId, n });
         if (!counters) throw new ParleyError('LINE_NOT_FOUND', 'the line no longer exists');
