@@ -17,17 +17,24 @@ interface DemoPerson {
   role: Role;
 }
 
+/** Who holds a seat on the demo line: everyone but the administrators. */
+const DEMO_SEATS = ['chief', 'deputy', 'duty', 'interp', 'press'];
+
 const PEOPLE: Record<'washington' | 'moscow', DemoPerson[]> = {
   washington: [
     { handle: 'chief', name: 'Chairman of the Joint Chiefs', role: 'principal' },
     { handle: 'deputy', name: 'Vice Chairman', role: 'deputy' },
     { handle: 'duty', name: 'Duty Officer, NMCC', role: 'duty_officer' },
+    { handle: 'interp', name: 'Russian Interpreter', role: 'interpreter' },
+    { handle: 'press', name: 'Press Secretary', role: 'press_officer' },
     { handle: 'admin', name: 'Station Administrator', role: 'admin' },
   ],
   moscow: [
     { handle: 'chief', name: 'Chief of the General Staff', role: 'principal' },
     { handle: 'deputy', name: 'First Deputy Chief', role: 'deputy' },
     { handle: 'duty', name: 'Duty Officer, NTsUO', role: 'duty_officer' },
+    { handle: 'interp', name: 'English Interpreter', role: 'interpreter' },
+    { handle: 'press', name: 'Press Service', role: 'press_officer' },
     { handle: 'admin', name: 'Station Administrator', role: 'admin' },
   ],
 };
@@ -83,8 +90,8 @@ async function prepare(dir: string, basePort: number, database?: string): Promis
       }
     }
     const [w, m] = stations as [Station, Station];
-    const inv = await L.createInvitation(w.ctx.db, w.ctx.data, { line: 'chiefs-of-staff', seats: ['chief', 'deputy', 'duty'] });
-    await L.acceptInvitation(m.ctx.db, m.ctx.data, { invitation: inv.text, seats: ['chief', 'deputy', 'duty'] });
+    const inv = await L.createInvitation(w.ctx.db, w.ctx.data, { line: 'chiefs-of-staff', seats: DEMO_SEATS });
+    await L.acceptInvitation(m.ctx.db, m.ctx.data, { invitation: inv.text, seats: DEMO_SEATS });
   } finally {
     await Promise.all(stations.map((s) => s.stop()));
   }
