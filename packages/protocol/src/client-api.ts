@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { Base64url, DisplayName, Handle, Id, ItemKind, LineName, Payload, RoleSchema, SendKind, Seq, Timestamp } from './schema-parts.js';
+import { LineLanguages } from './languages.js';
 
 const closed = { additionalProperties: false } as const;
 
@@ -76,6 +77,11 @@ export const LineSummary = Type.Object(
     deliveredSeq: Seq,
     /** Joint-record alarms this station raised on the line (the peer's record disagreed with ours). Always set by stations. */
     recordAlarms: Type.Optional(Type.Integer({ minimum: 0 })),
+    /**
+     * Each side's working languages (BCP 47, the first the main one): members write in ours by
+     * default, interpreters translate into ours. Empty when not set. Always set by stations.
+     */
+    languages: Type.Optional(LineLanguages),
   },
   closed,
 );

@@ -1,6 +1,7 @@
 import Type, { type Static } from 'typebox';
 import { Base64url, Handle, Id, Seq, Timestamp } from './schema-parts.js';
 import { PeerSeat } from './federation-api.js';
+import { LangList } from './languages.js';
 
 const closed = { additionalProperties: false } as const;
 
@@ -61,6 +62,8 @@ export const FedKeyPackagesRequest = Type.Object(
     have: Type.Array(Id, { maxItems: 1000 }),
     /** The asking station's current seats on the line. */
     seats: Type.Array(PeerSeat, { maxItems: 64 }),
+    /** The asking side's working languages now: a change the peer missed reaches it here. */
+    langs: Type.Optional(LangList),
   },
   closed,
 );
@@ -72,6 +75,8 @@ export const FedKeyPackagesResponse = Type.Object(
     /** Every device the answering station vouches for on this line now (seated members' devices and its recorder). */
     current: Type.Array(Id, { maxItems: 1000 }),
     seats: Type.Array(PeerSeat, { maxItems: 64 }),
+    /** The answering side's working languages now. */
+    langs: Type.Optional(LangList),
   },
   closed,
 );

@@ -45,6 +45,8 @@ export const ERROR_STATUS = {
   NOT_PRESS_OFFICER: 403,
   /** A readout already published cannot be published or changed again. */
   READOUT_PUBLISHED: 409,
+  /** A language tag that is not BCP 47, given twice, or a list of working languages that is empty or too long. */
+  LANG_INVALID: 400,
   WRONG_EPOCH: 409,
   E2EE_REFUSED: 400,
   DATA_DIR_MISSING: 500,

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { LangList } from './languages.js';
 import { Base64url, DisplayName, FedItemKind, Handle, HttpUrl, Id, LineName, Payload, RoleSchema, Seq, Timestamp } from './schema-parts.js';
 
 const closed = { additionalProperties: false } as const;
@@ -35,6 +36,8 @@ export const InvitationBody = Type.Object(
     line: Type.Object({ id: Id, name: LineName }, closed),
     station: StationInfo,
     expiresAt: Timestamp,
+    /** The inviting side's working languages (issue 9); absent from invitations made before them. */
+    langs: Type.Optional(LangList),
   },
   closed,
 );
@@ -50,13 +53,22 @@ export const LinkRequest = Type.Object(
     lineId: Id,
     station: StationInfo,
     seats: Type.Array(PeerSeat, { maxItems: 64 }),
+    /** The accepting side's working languages. */
+    langs: Type.Optional(LangList),
   },
   closed,
 );
 export type LinkRequest = Static<typeof LinkRequest>;
 
 export const LinkResponse = Type.Object(
-  { lineId: Id, lineName: LineName, station: StationInfo, seats: Type.Array(PeerSeat, { maxItems: 64 }) },
+  {
+    lineId: Id,
+    lineName: LineName,
+    station: StationInfo,
+    seats: Type.Array(PeerSeat, { maxItems: 64 }),
+    /** The inviting side's working languages, as it holds them now. */
+    langs: Type.Optional(LangList),
+  },
   closed,
 );
 export type LinkResponse = Static<typeof LinkResponse>;

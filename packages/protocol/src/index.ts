@@ -11,3 +11,5 @@ export * from './e2ee-api.js';
 export * from './call-errors.js';
 export * from './line-events.js';
 export * from './readouts.js';
+export * from './languages.js';
+export * from './lang-tags.js';

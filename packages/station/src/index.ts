@@ -8,3 +8,4 @@ export { exportRecord } from './record/record-export.js';
 export { createLogger } from './logger.js';
 export type { Db } from './db/open.js';
 export { lineDutyStats } from './calls/call-desk.js';
+export { changeLanguages, type LanguagesChange } from './lines/languages.js';

@@ -7,6 +7,7 @@ import { type Db, openPostgres, openSqlite } from './db/open.js';
 import { buildServer, type ServerOptions } from './http/server.js';
 import { Hub } from './lines/hub.js';
 import { LineManager } from './lines/line-manager.js';
+import { lineById, lineLanguages, setPeerLangs } from './lines/line-store.js';
 import { Outbox } from './lines/outbox.js';
 import { CallDesk } from './calls/call-desk.js';
 import { RecordService } from './record/record-service.js';
@@ -90,15 +91,21 @@ export class Station {
       log,
       outbox,
       archiveKey,
-      askPeerForKeyPackages: (line, body) =>
-        fedPost(
+      askPeerForKeyPackages: async (line, body) => {
+        // The roster sync also carries both sides' working languages (issue 9): a change the
+        // peer missed while away reaches it here, every couple of seconds.
+        const fresh = await lineById(db, line.id);
+        const res = await fedPost(
           data.key,
           line.peer_public_key,
           lines?.runtime(line.id)?.endpoints ?? new Endpoints(JSON.parse(line.peer_urls) as string[]),
           `fed/v1/lines/${line.id}/key-packages`,
-          body,
+          fresh?.own_langs ? { ...body, langs: lineLanguages(fresh).ours } : body,
           FedKeyPackagesResponse,
-        ),
+        );
+        if (res.langs && res.langs.length > 0) await setPeerLangs(db, line.id, res.langs);
+        return res;
+      },
     };
     lines = new LineManager(
       { db, hub, key: data.key, log, heartbeatMs: data.config.heartbeatMs, stationName: data.config.name },

@@ -1,4 +1,4 @@
-import { isRole, ParleyError, ROLES } from '@parley/protocol';
+import { isRole, ParleyError, parseLangList, ROLES } from '@parley/protocol';
 import type { DataDir, Db } from '@parley/station';
 import type { Command } from 'commander';
 import { ago, printJson, printTable } from '../output.js';
@@ -26,6 +26,10 @@ function parseSeats(value: string): string[] {
     .filter(Boolean);
   if (seats.length === 0) throw new ParleyError('VALIDATION_FAILED', '--seats needs at least one handle');
   return [...new Set(seats)];
+}
+
+function langsText(langs: readonly string[]): string {
+  return langs.length > 0 ? langs.join(',') : '-';
 }
 
 export function registerAdminCommands(program: Command): void {
@@ -149,13 +153,15 @@ export function registerAdminCommands(program: Command): void {
     .requiredOption('--line <name>', 'line name, e.g. chiefs-of-staff')
     .requiredOption('--seats <handles>', 'comma-separated handles holding seats on our side')
     .option('--ttl-hours <h>', 'hours the invitation stays valid', '24')
-    .action(async (o: { data: string; line: string; seats: string; ttlHours: string }) => {
+    .option('--langs <tags>', 'our side\u2019s working languages, BCP 47, comma-separated, main one first (e.g. en)')
+    .action(async (o: { data: string; line: string; seats: string; ttlHours: string; langs?: string }) => {
       if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(o.line))
         throw new ParleyError('VALIDATION_FAILED', `"${o.line}" is not a valid line name`, 'use a-z, 0-9, - and _');
       const ttl = Number(o.ttlHours);
       if (!(ttl > 0 && ttl <= 24 * 30)) throw new ParleyError('VALIDATION_FAILED', '--ttl-hours must be between 0 and 720');
+      const langs = o.langs === undefined ? undefined : parseLangList(o.langs);
       const inv = await withStation(o.data, (db, data, L) =>
-        L.createInvitation(db, data, { line: o.line, seats: parseSeats(o.seats), ttlMs: ttl * 3600_000 }),
+        L.createInvitation(db, data, { line: o.line, seats: parseSeats(o.seats), ttlMs: ttl * 3600_000, ...(langs ? { langs } : {}) }),
       );
       process.stdout.write(`Invitation to line "${o.line}", valid until ${new Date(inv.body.expiresAt).toISOString()}, usable once.\n`);
       process.stdout.write('Send it to the other station\u2019s operator, then compare the safety number they read back.\n');
@@ -167,14 +173,22 @@ export function registerAdminCommands(program: Command): void {
     .requiredOption('--data <dir>', 'data directory')
     .requiredOption('--seats <handles>', 'comma-separated handles holding seats on our side')
     .option('--name <name>', 'local name for the line (default: the inviter\u2019s)')
+    .option('--langs <tags>', 'our side\u2019s working languages, BCP 47, comma-separated, main one first (e.g. ru)')
     .option('--json', 'print as JSON')
     .argument('<invitation>', 'the invitation text')
-    .action(async (invitation: string, o: { data: string; seats: string; name?: string; json?: boolean }) => {
+    .action(async (invitation: string, o: { data: string; seats: string; name?: string; langs?: string; json?: boolean }) => {
+      const langs = o.langs === undefined ? undefined : parseLangList(o.langs);
       const res = await withStation(o.data, (db, data, L) =>
-        L.acceptInvitation(db, data, { invitation, seats: parseSeats(o.seats), ...(o.name ? { name: o.name } : {}) }),
+        L.acceptInvitation(db, data, {
+          invitation,
+          seats: parseSeats(o.seats),
+          ...(o.name ? { name: o.name } : {}),
+          ...(langs ? { langs } : {}),
+        }),
       );
       if (o.json) return printJson(res);
       process.stdout.write(`Line "${res.lineName}" linked with station ${res.peer.name} (${res.peer.fingerprint}).\n`);
+      process.stdout.write(`Working languages: ours ${langsText(res.languages.ours)}, theirs ${langsText(res.languages.peer)}.\n`);
       process.stdout.write('Compare this safety number with the other operator over a channel you trust:\n');
       process.stdout.write(`${res.safetyNumber}\n`);
     });
@@ -196,6 +210,28 @@ export function registerAdminCommands(program: Command): void {
         process.stdout.write(`${o.handle} ${seated ? 'now holds a seat on' : 'no longer holds a seat on'} ${o.line}.\n`);
       });
   }
+  line
+    .command('languages')
+    .description(
+      'set our side\u2019s working languages on a line (members write in the first by default; interpreters translate into it); tells the peer station',
+    )
+    .requiredOption('--data <dir>', 'data directory')
+    .requiredOption('--line <name>', 'line name')
+    .requiredOption('--langs <tags>', 'BCP 47 tags, comma-separated, main one first (e.g. en,fr)')
+    .option('--json', 'print as JSON')
+    .action(async (o: { data: string; line: string; langs: string; json?: boolean }) => {
+      const langs = parseLangList(o.langs);
+      const res = await withStation(o.data, (db, data, L) => L.changeLanguages(db, data, o.line, langs));
+      if (o.json) return printJson(res);
+      process.stdout.write(
+        `Working languages on ${res.line}: ours ${langsText(res.languages.ours)}, theirs ${langsText(res.languages.peer)}.\n`,
+      );
+      process.stdout.write(
+        res.peerTold
+          ? 'The peer station holds the change.\n'
+          : `The peer station was not told yet (${res.peerError ?? 'no confirmation'}); it learns it when the line next syncs.\n`,
+      );
+    });
   const statusAction = async (o: { data: string; line?: string; json?: boolean }) => {
     const rows = await withStation(o.data, async (db, data, L) => {
       const lines = o.line ? [await L.lineByName(db, o.line)] : await L.allLines(db);
@@ -212,7 +248,20 @@ export function registerAdminCommands(program: Command): void {
       return;
     }
     printTable([
-      ['LINE', 'PEER', 'HEALTH', 'RECORD', 'ANSWERED', 'AVAILABILITY', 'LAST CONTACT', 'BACKLOG OUT', 'BACKLOG IN', 'SEATS', 'PEER SEATS'],
+      [
+        'LINE',
+        'PEER',
+        'HEALTH',
+        'RECORD',
+        'ANSWERED',
+        'AVAILABILITY',
+        'LAST CONTACT',
+        'BACKLOG OUT',
+        'BACKLOG IN',
+        'SEATS',
+        'PEER SEATS',
+        'LANGS',
+      ],
       ...rows.map((r) => [
         r.name,
         r.peer.name,
@@ -225,6 +274,8 @@ export function registerAdminCommands(program: Command): void {
         String(r.backlogIn),
         r.seats.map((s) => s.handle).join(','),
         r.peerSeats.map((s) => s.handle).join(','),
+        // ours / theirs, main language first: "en / ru,uk"
+        `${langsText(r.languages?.ours ?? [])} / ${langsText(r.languages?.peer ?? [])}`,
       ]),
     ]);
     if (o.line && rows[0]) process.stdout.write(`Safety number: ${rows[0].safetyNumber}\n`);

@@ -272,6 +272,16 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('readouts_published').on('readouts').columns(['status', 'published_at']).execute();
     },
   },
+  '0009_line_languages': {
+    // Each side's working languages of a line (issue 9), JSON arrays of BCP 47 tags; null on lines
+    // linked before, which have none until an administrator sets them. The invitation keeps the
+    // inviting side's until the line exists.
+    async up(db: Db) {
+      await db.schema.alterTable('lines').addColumn('own_langs', 'text').execute();
+      await db.schema.alterTable('lines').addColumn('peer_langs', 'text').execute();
+      await db.schema.alterTable('invitations').addColumn('langs', 'text').execute();
+    },
+  },
 };
 
 class StaticProvider implements MigrationProvider {

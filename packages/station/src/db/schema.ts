@@ -52,6 +52,9 @@ export interface LinesTable {
   health: string | null;
   health_at: number | null;
   endpoints: string | null;
+  /** Working languages (issue 9), JSON arrays of BCP 47 tags: our side's and the peer's (null: not set). */
+  own_langs: string | null;
+  peer_langs: string | null;
 }
 
 export interface SeatsTable {
@@ -76,6 +79,8 @@ export interface InvitationsTable {
   expires_at: number;
   used_at: number | null;
   created_at: number;
+  /** Our side's working languages for the line (JSON array), stored on the line when it is accepted. */
+  langs: string | null;
 }
 
 export interface ItemsTable {

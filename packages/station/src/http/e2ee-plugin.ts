@@ -15,7 +15,7 @@ import { offerKeyPackages, storeKeyPackages, unusedKeyPackages, vouchForDevice }
 import { readHistory, recorderDeviceId } from '../e2ee/recorder.js';
 import { Endpoints } from '../federation/endpoints.js';
 import { fedPost } from '../federation/fed-client.js';
-import { type LineRow, replacePeerSeats, seatedLine, seatsOf } from '../lines/line-store.js';
+import { type LineRow, lineLanguages, replacePeerSeats, seatedLine, seatsOf, setPeerLangs } from '../lines/line-store.js';
 import type { StationContext } from '../station-context.js';
 import { authenticator, who } from './authenticate.js';
 
@@ -106,6 +106,7 @@ export function e2eeFederationRoutes(
       const body = req.body as FedKeyPackagesRequest;
       // The hub tells us its seats; we keep them as the peer's seats on this line.
       await replacePeerSeats(db, line.id, body.seats);
+      if (body.langs && body.langs.length > 0) await setPeerLangs(db, line.id, body.langs);
       const have = new Set(body.have);
       const own = await offerKeyPackages(db, line.id, have);
       const recorderId = recorderDeviceId(line.id);
@@ -126,7 +127,13 @@ export function e2eeFederationRoutes(
           offers.push({ deviceId: recorderId, handle: RECORDER_HANDLE, keyPackage: Buffer.from(kp.key_package).toString('base64url') });
         }
       }
-      return { offers, current: [...own.current, recorderId], seats: await seatsOf(db, line.id) };
+      const ownLangs = lineLanguages(line).ours;
+      return {
+        offers,
+        current: [...own.current, recorderId],
+        seats: await seatsOf(db, line.id),
+        ...(ownLangs.length > 0 ? { langs: ownLangs } : {}),
+      };
     },
   );
   app.post('/fed/v1/lines/:lineId/commits', { schema: { body: CommitRequest }, preValidation: verifyLinePeer }, async (req) => {

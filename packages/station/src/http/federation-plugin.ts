@@ -19,6 +19,7 @@ import type { StationContext } from '../station-context.js';
 import { callsFederationRoutes } from './calls-plugin.js';
 import { recordFederationRoutes } from './record-plugin.js';
 import { readoutsFederationRoutes } from './readouts-plugin.js';
+import { languagesFederationRoutes } from '../lines/languages.js';
 import { e2eeFederationRoutes } from './e2ee-plugin.js';
 import { toParleyError } from './errors.js';
 
@@ -198,6 +199,12 @@ export async function federationPlugin(app: FastifyInstance, opts: { ctx: Statio
   readoutsFederationRoutes(
     app,
     ctx,
+    (req) => verifyLinePeer(req),
+    (req) => req.fedLine as LineRow,
+  );
+  languagesFederationRoutes(
+    app,
+    db,
     (req) => verifyLinePeer(req),
     (req) => req.fedLine as LineRow,
   );

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { isPostgres } from '../db/migrations.js';
 import { newId } from '../ids.js';
 import { releaseLease, tryLease } from './lease.js';
-import { allLines, type LineRow, num, peerSeatsOf, seatsOf } from './line-store.js';
+import { allLines, type LineRow, lineLanguages, num, peerSeatsOf, seatsOf } from './line-store.js';
 import { LineRuntime, type RuntimeDeps } from './line-runtime.js';
 import type { LineRecorder } from '../e2ee/recorder.js';
 import { alarmCount } from '../record/record-store.js';
@@ -180,5 +180,6 @@ export async function summarizeLine(
     lastPos: num(line.last_pos),
     deliveredSeq: delivered,
     recordAlarms: await alarmCount(db, line.id),
+    languages: lineLanguages(line),
   };
 }

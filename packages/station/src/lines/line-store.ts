@@ -1,5 +1,5 @@
 import type { ItemKind } from '@parley/protocol';
-import { type Item, ParleyError, type Seat, type Role } from '@parley/protocol';
+import { type Item, ParleyError, type Seat, type Role, storedLangs } from '@parley/protocol';
 import { sql } from 'kysely';
 import type { Db } from '../db/open.js';
 import { prepared } from '../db/prepared.js';
@@ -219,4 +219,30 @@ export async function replacePeerSeats(db: Db, lineId: string, seats: Seat[]): P
     }
   });
   return true;
+}
+
+/** Both sides' working languages of a line (issue 9), empty where none were set. */
+export function lineLanguages(line: Pick<LineRow, 'own_langs' | 'peer_langs'>): { ours: string[]; peer: string[] } {
+  return { ours: storedLangs(line.own_langs), peer: storedLangs(line.peer_langs) };
+}
+
+/** An administrator sets our side's working languages (checked by the caller). */
+export async function setOwnLangs(db: Db, lineId: string, langs: string[]): Promise<void> {
+  await db
+    .updateTable('lines')
+    .set({ own_langs: JSON.stringify(langs) })
+    .where('id', '=', lineId)
+    .execute();
+}
+
+/** What the peer says its working languages are now; writes only on a change, says whether it did. */
+export async function setPeerLangs(db: Db, lineId: string, langs: string[]): Promise<boolean> {
+  const json = JSON.stringify(langs);
+  const res = await db
+    .updateTable('lines')
+    .set({ peer_langs: json })
+    .where('id', '=', lineId)
+    .where((eb) => eb.or([eb('peer_langs', 'is', null), eb('peer_langs', '!=', json)]))
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
 }

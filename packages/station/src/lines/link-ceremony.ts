@@ -8,6 +8,8 @@ import {
   parseWith,
   type Seat,
   type StationInfo,
+  checkLangList,
+  storedLangs,
   safetyNumber,
   stationFingerprint,
   type Role,
@@ -54,7 +56,7 @@ async function assertNameFree(db: Db, name: string): Promise<void> {
 export async function createInvitation(
   db: Db,
   data: DataDir,
-  input: { line: string; seats: string[]; ttlMs?: number },
+  input: { line: string; seats: string[]; ttlMs?: number; langs?: string[] },
   now = Date.now(),
 ): Promise<{ text: string; body: InvitationBody }> {
   await assertNameFree(db, input.line);
@@ -68,6 +70,8 @@ export async function createInvitation(
     station: stationInfo(data),
     expiresAt: now + (input.ttlMs ?? DEFAULT_INVITATION_TTL_MS),
   };
+  const langs = input.langs ? checkLangList(input.langs) : undefined;
+  if (langs) body.langs = langs;
   await db
     .insertInto('invitations')
     .values({
@@ -79,6 +83,7 @@ export async function createInvitation(
       expires_at: body.expiresAt,
       used_at: null,
       created_at: now,
+      langs: langs ? JSON.stringify(langs) : null,
     })
     .execute();
   const bodyBytes = Buffer.from(JSON.stringify(body));
@@ -115,6 +120,7 @@ async function insertLine(
   seatIds: string[],
   peerSeats: Seat[],
   now: number,
+  langs: { own: string[] | undefined; peer: string[] | undefined },
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await trx
@@ -137,6 +143,8 @@ async function insertLine(
         health: null,
         health_at: null,
         endpoints: null,
+        own_langs: langs.own ? JSON.stringify(langs.own) : null,
+        peer_langs: langs.peer ? JSON.stringify(langs.peer) : null,
       })
       .execute();
     for (const member_id of seatIds) await trx.insertInto('seats').values({ line_id: line.id, member_id }).execute();
@@ -156,7 +164,9 @@ export async function answerLinkRequest(db: Db, data: DataDir, req: LinkRequest,
     throw new ParleyError('INVITATION_INVALID', 'no such invitation on this station, or it was altered');
   }
   const ours = await resolveSeats(db, JSON.parse(inv.seats) as string[]);
+  const ownLangs = inv.langs === null ? undefined : storedLangs(inv.langs);
   const response: LinkResponse = { lineId: inv.line_id, lineName: inv.line_name, station: stationInfo(data), seats: ours.seats };
+  if (ownLangs) response.langs = ownLangs;
   if (inv.used_at !== null) {
     // A retry by the same station (its first answer was lost) gets the same answer; anyone else is refused.
     const line = await db.selectFrom('lines').selectAll().where('id', '=', inv.line_id).executeTakeFirst();
@@ -174,7 +184,10 @@ export async function answerLinkRequest(db: Db, data: DataDir, req: LinkRequest,
     .where('used_at', 'is', null)
     .executeTakeFirst();
   if (Number(claimed.numUpdatedRows) !== 1) throw new ParleyError('INVITATION_USED', 'this invitation was already used');
-  await insertLine(db, { id: inv.line_id, name: inv.line_name, role: 'inviter' }, req.station, ours.ids, req.seats, now);
+  await insertLine(db, { id: inv.line_id, name: inv.line_name, role: 'inviter' }, req.station, ours.ids, req.seats, now, {
+    own: ownLangs,
+    peer: req.langs,
+  });
   return response;
 }
 
@@ -182,9 +195,14 @@ export async function answerLinkRequest(db: Db, data: DataDir, req: LinkRequest,
 export async function acceptInvitation(
   db: Db,
   data: DataDir,
-  input: { invitation: string; seats: string[]; name?: string },
+  input: { invitation: string; seats: string[]; name?: string; langs?: string[] },
   now = Date.now(),
-): Promise<{ lineName: string; safetyNumber: string; peer: { name: string; fingerprint: string } }> {
+): Promise<{
+  lineName: string;
+  safetyNumber: string;
+  peer: { name: string; fingerprint: string };
+  languages: { ours: string[]; peer: string[] };
+}> {
   const inv = readInvitation(input.invitation);
   if (inv.expiresAt <= now) throw new ParleyError('INVITATION_EXPIRED', 'this invitation has expired', 'ask for a new invitation');
   const name = input.name ?? inv.line.name;
@@ -200,6 +218,7 @@ export async function acceptInvitation(
     station: stationInfo(data),
     seats: ours.seats,
   };
+  if (input.langs) req.langs = checkLangList(input.langs);
   let res: LinkResponse | undefined;
   let lastError: unknown;
   for (const url of inv.station.urls) {
@@ -215,10 +234,15 @@ export async function acceptInvitation(
   if (res.station.publicKey !== inv.station.publicKey || res.lineId !== inv.line.id) {
     throw new ParleyError('INVITATION_TAMPERED', 'the inviting station answered with a different identity than its invitation');
   }
-  await insertLine(db, { id: inv.line.id, name, role: 'acceptor' }, res.station, ours.ids, res.seats, now);
+  // The inviter's answer says its languages as it holds them now; the invitation, as they were.
+  await insertLine(db, { id: inv.line.id, name, role: 'acceptor' }, res.station, ours.ids, res.seats, now, {
+    own: req.langs,
+    peer: res.langs ?? inv.langs,
+  });
   return {
     lineName: name,
     safetyNumber: safetyNumber(data.key.publicKey, peerKey),
     peer: { name: res.station.name, fingerprint: stationFingerprint(peerKey) },
+    languages: { ours: req.langs ?? [], peer: res.langs ?? inv.langs ?? [] },
   };
 }

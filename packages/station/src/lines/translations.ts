@@ -2,6 +2,7 @@ import { peekMessage } from '@parley/e2ee';
 import { checkMemberItem } from '@parley/e2ee/frames';
 import {
   encodeLineEvent,
+  knownLang,
   type FedItem,
   type MessageRef,
   ParleyError,
@@ -47,6 +48,8 @@ export async function translate(ctx: StationContext, line: LineRow, member: Memb
   if (member.role !== 'interpreter') {
     throw new ParleyError('NOT_INTERPRETER', `${member.handle} is not an interpreter`, 'an administrator gives the interpreter role');
   }
+  // The wire takes any well-formed tag; from our own members, only a language that exists.
+  if (!knownLang(req.lang)) throw new ParleyError('LANG_INVALID', `"${req.lang}" is not a known language tag`, 'use en, ru, zh-Hant …');
   const body = checkMemberItem(line.id, new Uint8Array(Buffer.from(req.body, 'base64url')));
   if (!body.ok) throw new ParleyError('NOT_ENCRYPTED', `the translation: ${body.reason}`);
   if (!(await isMessage(ctx.db, line, req.of))) {
