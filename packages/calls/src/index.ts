@@ -7,5 +7,6 @@ export * from './call-state.js';
 export * from './escalation.js';
 export * from './test-messages.js';
 export * from './signalling.js';
+export * from './ice.js';
 export * from './describe.js';
 export * from './line-event.js';

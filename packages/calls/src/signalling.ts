@@ -17,12 +17,31 @@ const closed = { additionalProperties: false } as const;
 
 export const SdpText = Type.String({ minLength: 1, maxLength: MAX_SDP_BYTES });
 
-export const OfferSignal = Type.Object({ kind: Type.Literal('offer'), callId: CallId, sdp: SdpText }, closed);
-export const AnswerSignal = Type.Object({ kind: Type.Literal('answer'), callId: CallId, sdp: SdpText }, closed);
+/**
+ * The participant a signal is meant for. A call of up to six people is a mesh of peer
+ * connections, one per pair, so offers, answers and candidates name whom they are for; a signal
+ * without `to` is for every participant (a hangup, a media state, or an offer of a two-party
+ * client of an earlier version).
+ */
+export const SignalTarget = Type.Object(
+  {
+    side: Type.Union([Type.Literal('inviter'), Type.Literal('acceptor')]),
+    handle: Type.String({ minLength: 1, maxLength: 64 }),
+  },
+  closed,
+);
+export type SignalTarget = Static<typeof SignalTarget>;
+const to = Type.Optional(SignalTarget);
+
+export const OfferSignal = Type.Object({ kind: Type.Literal('offer'), callId: CallId, to, sdp: SdpText }, closed);
+export const AnswerSignal = Type.Object({ kind: Type.Literal('answer'), callId: CallId, to, sdp: SdpText }, closed);
 export const IceSignal = Type.Object(
   {
     kind: Type.Literal('ice'),
     callId: CallId,
+    to,
+    /** The ICE username fragment the candidate belongs to: after an ICE restart, older ones are dropped. */
+    ufrag: Type.Optional(Type.String({ minLength: 1, maxLength: 256, pattern: '^[\\x21-\\x7e]+$' })),
     /** An RTCIceCandidate's `candidate`: "candidate:…", or empty for the end of candidates. */
     candidate: Type.String({ maxLength: 1024, pattern: '^(candidate:[\\x20-\\x7e]+)?$' }),
     sdpMid: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
@@ -160,6 +179,9 @@ export function checkSignal(call: Call, sender: SeatActor, signal: CallSignal): 
     if (inCall && sender.seated) return refuse('CALL_INVALID_TRANSITION', `call ${call.callId} is ${call.state}: no media now`);
     return refuse('CALL_NOT_PARTICIPANT', `${sender.handle} (${sender.side}) is not in call ${call.callId}`);
   }
+  if ('to' in signal && signal.to && !call.participants.some((p) => p.side === signal.to?.side && p.handle === signal.to.handle)) {
+    return refuse('CALL_NOT_PARTICIPANT', `${signal.to.handle} (${signal.to.side}), whom the signal is for, is not in call ${call.callId}`);
+  }
   if (signal.kind !== 'offer' && signal.kind !== 'answer') return { ok: true, sdp: null };
   const sdp = parseSdpSummary(signal.sdp);
   if (!sdp.ok) return sdp;
@@ -169,6 +191,12 @@ export function checkSignal(call: Call, sender: SeatActor, signal: CallSignal): 
     return malformed(`an answer must say a=setup:active or passive, not ${sdp.setup ?? 'nothing'}`);
   }
   return { ok: true, sdp };
+}
+
+/** Is this signal meant for this participant: addressed to them, or to every participant? */
+export function signalIsFor(signal: CallSignal, who: SignalTarget): boolean {
+  if (!('to' in signal) || !signal.to) return true;
+  return signal.to.side === who.side && signal.to.handle === who.handle;
 }
 
 function fingerprintBytes(fp: SdpFingerprint | string): Uint8Array {

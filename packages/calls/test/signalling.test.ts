@@ -11,6 +11,7 @@ import {
   parseSdpSummary,
   type SdpSummary,
   shortAuthCode,
+  signalIsFor,
 } from '../src/index.js';
 import { accept, act, CALL, mDesk, mustApply, premier, president, requestEvent, SECOND, seat, T0 } from './helpers.js';
 
@@ -144,6 +145,30 @@ test('signalling: offers and answers from participants of a live call, with the 
   assert.equal(code(checkSignal(ended, president, { kind: 'offer', callId: CALL, sdp: chromeSdp() })), 'CALL_INVALID_TRANSITION');
   const requested = mustApply(emptyCallBook(), requestEvent(president, T0), president).calls.get(CALL)!;
   assert.equal(code(checkSignal(requested, president, { kind: 'offer', callId: CALL, sdp: chromeSdp() })), 'CALL_INVALID_TRANSITION');
+});
+
+test('signalling in a call of several: a signal names whom it is for, who must be in the call', () => {
+  const call = liveCall().calls.get(CALL)!;
+  const code = (r: ReturnType<typeof checkSignal>) => (r.ok ? 'ok' : r.error.code);
+  const toPremier = { kind: 'offer' as const, callId: CALL, to: { side: 'inviter' as const, handle: 'premier' }, sdp: chromeSdp() };
+  assert.equal(code(checkSignal(call, president, toPremier)), 'ok');
+  assert.ok(signalIsFor(toPremier, { side: 'inviter', handle: 'premier' }));
+  assert.ok(!signalIsFor(toPremier, { side: 'inviter', handle: 'm_interp' }));
+  assert.ok(!signalIsFor(toPremier, { side: 'acceptor', handle: 'premier' }));
+  assert.ok(signalIsFor({ kind: 'hangup', callId: CALL }, { side: 'inviter', handle: 'm_interp' }), 'no `to`: for everyone');
+  const toOutsider = { kind: 'ice' as const, callId: CALL, to: { side: 'inviter' as const, handle: 'm_desk' }, candidate: '' };
+  assert.equal(code(checkSignal(call, president, toOutsider)), 'CALL_NOT_PARTICIPANT');
+  assert.ok(checkCallSignal({ ...toPremier, to: { side: 'inviter', handle: 'premier' } }).ok);
+  assert.ok(checkCallSignal({ kind: 'ice', callId: CALL, candidate: '', ufrag: 'Ts3u' }).ok);
+  for (const bad of [
+    { ...toPremier, to: { side: 'inviter' } },
+    { ...toPremier, to: { side: 'nobody', handle: 'premier' } },
+    { ...toPremier, to: { side: 'inviter', handle: 'premier', device: 1 } },
+    { kind: 'ice', callId: CALL, candidate: '', ufrag: 'a b' },
+  ]) {
+    const r = checkCallSignal(bad);
+    assert.ok(!r.ok && r.error.code === 'CALL_MALFORMED', JSON.stringify(bad).slice(0, 80));
+  }
 });
 
 test('signal bodies are closed schemas', () => {

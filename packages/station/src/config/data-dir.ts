@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { StationIce } from '@parley/calls';
 import { HttpUrl, ParleyError, parseWith } from '@parley/protocol';
 import Type, { type Static } from 'typebox';
 import { StationKey } from '../identity/station-key.js';
@@ -15,6 +16,8 @@ export const StationConfig = Type.Object(
     heartbeatMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
     /** postgres://… to share one database between several station processes; absent: SQLite in the data directory. */
     database: Type.Optional(Type.String({ pattern: '^postgres(ql)?://', maxLength: 500 })),
+    /** ICE servers (STUN, TURN) for the web app's voice; PARLEY_ICE_SERVERS overrides. See docs/turn.md. */
+    ice: Type.Optional(StationIce),
   },
   { additionalProperties: false },
 );

@@ -1,6 +1,7 @@
 import { type Call, type LineBooks, type LineStats, type TestRecord, talks } from '@parley/calls';
 import { CallActionRequest, FedCallRequest, LineParams, ParleyError, TranslationRequest } from '@parley/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { iceServersFor, resolveIceSetting } from '../calls/ice-servers.js';
 import { type LineRow, seatedLine, toItem } from '../lines/line-store.js';
 import { translate } from '../lines/translations.js';
 import type { StationContext } from '../station-context.js';
@@ -20,6 +21,14 @@ export async function callsClientPlugin(app: FastifyInstance, opts: { ctx: Stati
   app.decorateRequest('auth', null);
   const authed = { preHandler: authenticator(ctx.db) };
   const lineOf = (req: FastifyRequest) => seatedLine(ctx.db, who(req).member.id, (req.params as { line: string }).line);
+  // Checked at start: a bad setting stops the station (ICE_CONFIG_INVALID) rather than a call.
+  const ice = resolveIceSetting(ctx.data.config.ice);
+
+  /** The ICE servers (STUN, TURN with credentials minted for this member) for the web app's voice. */
+  app.get('/api/v1/ice', authed, async (req, reply) => {
+    reply.header('cache-control', 'no-store');
+    return iceServersFor(ice, { station: ctx.data.config.name, handle: who(req).member.handle }, Date.now());
+  });
 
   app.post('/api/v1/lines/:line/calls', { ...authed, schema: { params: LineParams, body: CallActionRequest } }, async (req) => {
     const line = await lineOf(req);
