@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { linkStations, StationProcess } from '@parley/testkit';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { isCallSignalHeader } from '../src/message-codec.js';
 
 // Calls in the officers' web app, between two real stations: moscow's chief asks washington for
 // a flash call with topics; washington's duty officer sees the request with the topics
@@ -92,9 +93,57 @@ async function requestCall(page: Page, urgency: string, to: string, topics: stri
   return (await handle.jsonValue()) as string;
 }
 
+async function expectMore(count: () => Promise<number>, atLeast: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await count()) >= atLeast) return;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  assert.fail(`expected at least ${atLeast}, have ${await count()}`);
+}
+
 async function itemsAt(st: StationProcess, token: string): Promise<{ kind: string; payload: string }[]> {
   const res = await fetch(`${st.url}/api/v1/lines/${LINE}/items?limit=1000`, { headers: { authorization: `Bearer ${token}` } });
   return ((await res.json()) as { items: { kind: string; payload: string }[] }).items;
+}
+
+/** The live figures the voice panel shows (from RTCPeerConnection.getStats()). */
+async function voiceFigures(page: Page, callId: string): Promise<{ packets: number; energy: number; connected: number }> {
+  const el = callItem(page, callId).getByTestId('voice-stats');
+  return {
+    packets: Number(await el.getAttribute('data-packets-received')),
+    energy: Number(await el.getAttribute('data-audio-energy')),
+    connected: Number(await el.getAttribute('data-connected')),
+  };
+}
+
+/**
+ * Audio arrives on this page: packets received and audio energy both above zero, then both
+ * higher again at a later reading (they keep rising while the other side's microphone plays).
+ */
+async function audioFlowing(page: Page, callId: string, peers = 1): Promise<void> {
+  const sel = `li.call-item[data-call-id="${callId}"] [data-testid="voice-stats"]`;
+  const above = async (packets: number, energy: number) =>
+    page.waitForFunction(
+      ([s, p, e, n]) => {
+        const el = document.querySelector(s as string);
+        if (!el) return false;
+        return (
+          Number(el.getAttribute('data-packets-received')) > (p as number) &&
+          Number(el.getAttribute('data-audio-energy')) > (e as number) &&
+          Number(el.getAttribute('data-connected')) >= (n as number)
+        );
+      },
+      [sel, packets, energy, peers] as const,
+      { timeout: 40_000 },
+    );
+  await above(0, 0);
+  const first = await voiceFigures(page, callId);
+  await above(first.packets, first.energy);
+}
+
+/** How many items of the line are voice signals (told by their MLS header; the content is encrypted). */
+async function signalItems(st: StationProcess, token: string): Promise<number> {
+  return (await itemsAt(st, token)).filter((i) => i.kind === 'mls' && isCallSignalHeader(Buffer.from(i.payload, 'base64url'))).length;
 }
 
 describe('calls in the web app between two stations', () => {
@@ -225,10 +274,67 @@ describe('calls in the web app between two stations', () => {
     assert.equal(codeW, codeM, 'both sides read the same short code');
     for (const page of [pageM, pageW])
       await callItem(page, firstCall).locator('.voice[data-voice-state="connected"]').waitFor({ timeout: 30_000 });
+    // Audio flows both ways: each page receives packets and audio energy, rising.
+    await Promise.all([audioFlowing(pageM, firstCall), audioFlowing(pageW, firstCall)]);
+    assert.match((await callItem(pageW, firstCall).getByTestId('voice-timer').textContent()) ?? '', /^\d+:\d{2}$/);
     await shot(pageW, 'calls-voice-connected');
+  });
+
+  it('mutes, holds and reconnects the voice (an ICE restart sealed in the group), with a third participant joining', async () => {
+    const peerOnW = callItem(pageW, firstCall).locator('.voice-peers li[data-peer="moscow/chief"]');
+    await callItem(pageM, firstCall).getByRole('button', { name: 'Mute' }).click();
+    await peerOnW.locator('.voice-flag', { hasText: 'muted' }).waitFor();
+    await callItem(pageM, firstCall).getByRole('button', { name: 'Unmute' }).click();
+    await peerOnW.locator('.voice-flag', { hasText: 'muted' }).waitFor({ state: 'detached' });
+    await callItem(pageM, firstCall).getByRole('button', { name: 'Hold' }).click();
+    await peerOnW.locator('.voice-flag', { hasText: 'on hold' }).waitFor();
+    await callItem(pageM, firstCall).getByRole('button', { name: 'Resume' }).click();
+    await peerOnW.locator('.voice-flag', { hasText: 'on hold' }).waitFor({ state: 'detached' });
+
+    // Reconnect: a new offer and answer with fresh ICE credentials, as after a network blip.
+    const before = await signalItems(wa, waToken);
+    await callItem(pageM, firstCall).getByRole('button', { name: 'Reconnect' }).click();
+    await expectMore(() => signalItems(wa, waToken), before + 2);
+    for (const page of [pageM, pageW])
+      await callItem(page, firstCall).locator('.voice[data-voice-state="connected"]').waitFor({ timeout: 30_000 });
+    await Promise.all([audioFlowing(pageM, firstCall), audioFlowing(pageW, firstCall)]);
+
+    // Washington's chief joins the call and its voice: a mesh of three, audio from both others.
+    const ctxC = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const pageC = await ctxC.newPage();
+      pageC.setDefaultTimeout(20_000);
+      await login(pageC, wa, 'chief');
+      await openLine(pageC);
+      await callItem(pageC, firstCall).getByRole('button', { name: 'Join' }).click();
+      await callItem(pageC, firstCall).getByRole('button', { name: 'Start voice' }).click();
+      await audioFlowing(pageC, firstCall, 2);
+      await audioFlowing(pageM, firstCall, 2);
+      assert.equal(await callItem(pageC, firstCall).getByTestId('voice-code').count(), 2, 'a short code per pair');
+      await shot(pageC, 'calls-voice-three');
+      // Leaving the call leaves the voice: the others keep theirs.
+      await callItem(pageC, firstCall).getByRole('button', { name: 'Leave' }).click();
+      await callItem(pageM, firstCall).locator('.voice-peers li[data-peer="washington/chief"]').waitFor({ state: 'detached' });
+      assert.equal((await voiceFigures(pageM, firstCall)).connected, 1);
+    } finally {
+      await ctxC.close();
+    }
+  });
+
+  it('hangs up the voice and ends the call; both histories show it', async () => {
+    await callItem(pageM, firstCall).getByRole('button', { name: 'Hang up voice' }).click();
+    for (const page of [pageM, pageW]) await callItem(page, firstCall).locator('.voice[data-voice-state="ended"]').waitFor();
     await callItem(pageM, firstCall).getByRole('button', { name: 'End call' }).click();
     await waitCallState(pageW, firstCall, 'ended');
     await waitCallState(pageM, firstCall, 'ended');
+    for (const page of [pageM, pageW]) {
+      const history = await callItem(page, firstCall).locator('.call-history li').allTextContents();
+      assert.deepEqual(
+        history.map((h) => h.replace(/ by .*/, '')),
+        ['Requested', 'Acknowledged', 'Accepted', 'Ringing', 'Connected', 'Ended'],
+      );
+      assert.match(history[5] ?? '', /^Ended by moscow\/chief \d{2}:\d{2}:\d{2}Z$/);
+    }
   });
 
   it('keeps what the officer typed when a call action is refused, and says why in plain words', async () => {

@@ -100,7 +100,37 @@ export function isConversationItem(item: Pick<Item, 'kind' | 'payload'>): boolea
   if (item.kind === 'message') return true;
   if (item.kind !== 'mls') return false;
   const b = fromBase64url(item.payload.slice(0, 200));
-  return b !== undefined && isApplicationMessage(b);
+  return b !== undefined && isApplicationMessage(b) && !isCallSignalHeader(b);
+}
+
+/**
+ * The authenticated data (sent in the clear, covered by the MLS signature) of a call's WebRTC
+ * signal: that an item is voice plumbing for some call is metadata the stations may see, like
+ * the call events themselves; what it says (SDP, candidates) stays encrypted.
+ */
+export const SIGNAL_AAD: Uint8Array = new TextEncoder().encode('parley/call-signal');
+
+/** Whether an application message's header carries SIGNAL_AAD (read without decrypting). */
+export function isCallSignalHeader(b: Uint8Array): boolean {
+  const g = mlsVarint(b, 4);
+  if (!g) return false;
+  const aad = mlsVarint(b, g.next + g.value + 8 + 1);
+  if (!aad || aad.value !== SIGNAL_AAD.length || aad.next + aad.value > b.length) return false;
+  for (let i = 0; i < SIGNAL_AAD.length; i++) if (b[aad.next + i] !== SIGNAL_AAD[i]) return false;
+  return true;
+}
+
+/** An RFC 9000 variable-length integer at `at` (1, 2 or 4 bytes in MLS): its value and where what follows starts. */
+function mlsVarint(b: Uint8Array, at: number): { value: number; next: number } | null {
+  if (at >= b.length) return null;
+  const first = b[at] as number;
+  const prefix = first >> 6;
+  if (prefix === 3) return null;
+  const size = 1 << prefix;
+  if (at + size > b.length) return null;
+  let value = first & 0x3f;
+  for (let i = 1; i < size; i++) value = value * 256 + (b[at + i] as number);
+  return { value, next: at + size };
 }
 
 /**

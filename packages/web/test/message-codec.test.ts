@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { peekMessage } from '@parley/e2ee';
-import { contentBytes, decodeContent, decodeLegacyText, encodeContent, isConversationItem, validLang } from '../src/message-codec.js';
+import {
+  contentBytes,
+  decodeContent,
+  decodeLegacyText,
+  encodeContent,
+  encodeSignalContent,
+  isConversationItem,
+  SIGNAL_AAD,
+  validLang,
+} from '../src/message-codec.js';
 import { FakeLine } from './e2ee-fixtures.js';
 
 describe('message content', () => {
@@ -62,6 +71,22 @@ describe('message content', () => {
     // A long group id (two-byte length) still parses.
     const long = new Uint8Array([0, 1, 0, 2, 0x40, 70, ...new Uint8Array(70), ...new Uint8Array(8), 1]);
     assert.equal(isConversationItem({ kind: 'mls', payload: b64(long) }), true);
+  });
+
+  it('leaves a call’s voice signals out of what people said, by the header they carry in the clear', async () => {
+    const { encrypt } = await import('@parley/e2ee');
+    const line = await FakeLine.create();
+    const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64url');
+    const signal = await encrypt(line.borisState, encodeSignalContent({ kind: 'hangup', callId: 'call0000000000000001' }), {
+      authenticatedData: SIGNAL_AAD,
+    });
+    assert.equal(isConversationItem({ kind: 'mls', payload: b64(signal.message) }), false);
+    const other = await encrypt(signal.state, encodeContent('hello'), {
+      authenticatedData: new TextEncoder().encode('parley/call-signaX'),
+    });
+    assert.equal(isConversationItem({ kind: 'mls', payload: b64(other.message) }), true, 'another tag is a message');
+    const said = await encrypt(other.state, encodeContent('hello'));
+    assert.equal(isConversationItem({ kind: 'mls', payload: b64(said.message) }), true);
   });
 
   it('refuses a message too large for the station before it is queued', async () => {

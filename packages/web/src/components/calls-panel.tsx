@@ -384,7 +384,15 @@ function CallItem({
       {me &&
         (call.state === 'ringing' || call.state === 'connected') &&
         call.participants.some((p) => p.side === me.side && p.handle === me.handle) && (
-          <VoicePanel call={call} me={me} line={voice.line} engine={voice.engine} signals={voice.signals} ourStation={voice.ourStation} />
+          <VoicePanel
+            call={call}
+            me={me}
+            line={voice.line}
+            engine={voice.engine}
+            signals={voice.signals}
+            ourStation={voice.ourStation}
+            stations={stations}
+          />
         )}
       {actions.length > 0 && !ask && (
         <div className="button-row call-actions">

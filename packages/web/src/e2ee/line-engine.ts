@@ -31,6 +31,7 @@ import {
   encodeCallContent,
   encodeContent,
   encodeSignalContent,
+  SIGNAL_AAD,
 } from '../message-codec.js';
 import { type DeviceContext, dropKeyPackages, keyFingerprint, keyPackageSecrets, sha256Hex, topUpKeyPackages } from './device.js';
 import { withLock } from './vault.js';
@@ -935,7 +936,8 @@ export class LineEngine {
       if (had && had.epoch === group.epoch && s.meta.sent[p.clientId]?.text === p.text) return { payload: had.payload };
       const content =
         p.signal !== undefined ? encodeSignalContent(p.signal) : p.call ? encodeCallContent(p.text) : encodeContent(p.text, p.lang);
-      const out = await encrypt(group, content);
+      // A call signal says so in the clear header (SIGNAL_AAD), so unread counts can leave it out.
+      const out = await encrypt(group, content, p.signal !== undefined ? { authenticatedData: SIGNAL_AAD } : {});
       const payload = toBase64url(out.message);
       s.group = out.state;
       const copy: SentCopy = { text: p.text, at: this.ctx.now() };
