@@ -119,6 +119,10 @@ describe('the CLI as an end-to-end encrypted device', () => {
     wa2 = await login(wa, 'chief');
     mo1 = await login(mo, 'chief');
     for (const p of [wa1, wa2]) await joined(p.dir);
+    // A device reads only what was sent after the hub added it: send once Moscow's is in the group.
+    await until('the hub to add moscow-chief', async () =>
+      (await roster(wa1.dir)).devices.some((d) => d.deviceId === mo1.deviceId && d.inDevice) ? true : undefined,
+    );
 
     await cliOk(['send', '--profile', wa1.dir, '--line', LINE, 'ORCHID-TANGO from washington, device one']);
     // Straight after login: --wait gives the hub time to add the device.

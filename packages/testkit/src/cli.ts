@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const CLI_BIN = fileURLToPath(new URL('../../../cli/dist/src/bin.js', import.meta.url));
+export const CLI_BIN = fileURLToPath(new URL('../../../cli/dist/bundle/parley.js', import.meta.url));
 
 export interface CliResult {
   code: number;
@@ -18,16 +18,23 @@ export function runCli(args: string[], opts: { input?: string; env?: NodeJS.Proc
     });
     let stdout = '';
     let stderr = '';
+    let timedOut = false;
     child.stdout.on('data', (d) => {
       stdout += d;
     });
     child.stderr.on('data', (d) => {
       stderr += d;
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+    const timeoutMs = opts.timeoutMs ?? 60_000;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
+      // Say so when we killed it: an empty stderr with code -1 reads like a crash.
+      if (timedOut) stderr += `\n(killed: no exit within ${timeoutMs} ms)`;
       resolve({ code: code ?? -1, stdout, stderr });
     });
     child.stdin.end(opts.input ?? '');

@@ -1,8 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import type { Role, SessionResponse } from '@parley/protocol';
 import type { Station } from '@parley/station';
 import type { Command } from 'commander';
@@ -97,9 +97,11 @@ async function prepare(dir: string, basePort: number, database?: string): Promis
   }
 }
 
-// Both only exist in a checkout of the repository, which is where the demo runs (`npm run demo`).
-const PG_SCRIPT = fileURLToPath(new URL('../../../../../scripts/pg-server.sh', import.meta.url));
-const CLI_BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
+// The script only exists in a checkout of the repository, which is where the demo runs
+// (`npm run demo`). Found through the package, not this file's place: the CLI may run bundled.
+const PG_SCRIPT = join(dirname(createRequire(import.meta.url).resolve('@parley/cli/package.json')), '../../scripts/pg-server.sh');
+// The stations run as this same command line, whichever build of it is running.
+const CLI_BIN = process.argv[1] as string;
 
 /** What stops the demo before it runs, said in one line (no stack: nothing is broken). */
 class DemoError extends Error {}

@@ -1,12 +1,15 @@
 import { existsSync, statSync } from 'node:fs';
-import { join, normalize, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join, normalize, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { StationContext } from '../station-context.js';
 
-/** Where `npm run build` puts the officers' web app (packages/web/dist/app), seen from dist/src/http. */
-export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../../../web/dist/app/', import.meta.url));
+/**
+ * Where `npm run build` puts the officers' web app (packages/web/dist/app). Found through the
+ * package rather than this file's place, which differs when the CLI runs bundled.
+ */
+export const DEFAULT_WEB_DIR = join(dirname(createRequire(import.meta.url).resolve('@parley/web/package.json')), 'dist/app/');
 
 /** Paths that belong to the station's APIs: an unknown one must get the API's JSON 404, never the app. */
 const API_PATH = /^\/(?:api|fed)(?:\/|$)|^\/(?:healthz|metrics)(?:\/|$)/;

@@ -23,6 +23,7 @@ import { checkLineEvent, describeCallEvent, type LineEvent } from '@parley/calls
 import type { HistoryResponse, Item, ItemsPage, LineSummary } from '@parley/protocol';
 import { fromBase64url, toBase64url } from '@parley/protocol/bytes';
 import { ERROR_STATUS, ParleyError } from '@parley/protocol/errors';
+import { wellFormedLang } from '@parley/protocol/lang-tags';
 import {
   decodeContent,
   decodeLegacyText,
@@ -81,6 +82,13 @@ export type RecordBody =
   | { t: 'refused'; code: string; message: string }
   /** An item of kind 'message': sent without end-to-end encryption by an old client. */
   | { t: 'unencrypted'; text: string | null }
+  /**
+   * An interpreter's translation (issue 9) of the message `of` (the side whose stream carries it
+   * and its sequence number there) into `lang`: public which and into what, the text end-to-end
+   * encrypted by the interpreter, read like a call's encrypted part. Never shown as a message of
+   * its own: the conversation puts it beside its original (translations.ts).
+   */
+  | { t: 'translation'; of: { side: 'inviter' | 'acceptor'; seq: number }; lang: string; secret: CallSecret }
   /**
    * A call event the hub ordered (public metadata, described in `text`), with its end-to-end
    * encrypted part (topics, a reason) decrypted like a message from the member who acted.
@@ -498,6 +506,7 @@ export class LineEngine {
     if (kind === 'welcome') return this.welcome(s, item, bytes, b);
     if (kind === 'call') return this.callEvent(s, item, b);
     if (kind === 'record') return; // the joint record's bookkeeping, not shown in the conversation
+    if (kind === 'translation') return this.translation(s, item, b);
     if (kind !== 'mls') {
       put({ t: 'refused', code: 'UNSUPPORTED_MESSAGE', message: `an item of kind ${kind}, which this app does not know` });
       return;
@@ -637,6 +646,35 @@ export class LineEngine {
       if (code === 'OWN_MESSAGE') return { ok: false, code, message: 'sent from this device, but its text was not kept here' };
       return { ok: false, code, message };
     }
+  }
+
+  /**
+   * A 'translation' item: `{of, lang, body}` on the interpreter's own stream. Both stations
+   * checked that it names a message they hold and that its sender is an interpreter; the body is
+   * decrypted here like a call's encrypted part (our own from the copy kept when it was sealed),
+   * and a body signed by someone other than the item's sender is flagged (SENDER_MISMATCH).
+   */
+  private async translation(s: Loaded, item: Item, b: Batch): Promise<void> {
+    const env = this.envelope(item);
+    const p = decodeLineEventPayload(item.payload);
+    const of = p?.of as { side?: unknown; seq?: unknown } | undefined;
+    const side = of?.side;
+    const seq = of?.seq;
+    const lang = p?.lang;
+    if (
+      (side !== 'inviter' && side !== 'acceptor') ||
+      typeof seq !== 'number' ||
+      !Number.isSafeInteger(seq) ||
+      seq < 1 ||
+      typeof lang !== 'string' ||
+      !wellFormedLang(lang) ||
+      typeof p?.body !== 'string'
+    ) {
+      b.records.set(item.pos, { ...env, body: { t: 'event', event: 'error', text: 'A translation that cannot be read (malformed)' } });
+      return;
+    }
+    const secret = await this.callSecret(s, item, p.body, env.envelope, b);
+    b.records.set(item.pos, { ...env, body: { t: 'translation', of: { side, seq }, lang, secret } });
   }
 
   private ownBody(own: SentCopy): RecordBody {

@@ -4,6 +4,15 @@ import { CallAlertBanner, CallsPanel, callAnchor } from '../components/calls-pan
 import { ContactHistoryPanel } from '../components/contact-history-panel.js';
 import { HealthLamp } from '../components/health-lamp.js';
 import { RosterPanel } from '../components/roster-panel.js';
+import {
+  FlashTranslationAlert,
+  InterpreterQueue,
+  lineLangs,
+  MessageTranslations,
+  TranslationsProvider,
+  type TranslationsView,
+} from '../components/translations-panel.js';
+import { defaultWritingLang, flashAlerts, interpreterQueue, translationsByOriginal } from '../translations.js';
 import { describeError } from '../api.js';
 import { callAlerts, callSecrets, lastCallPos, testAlerts } from '../calls.js';
 import type { LineRecord, Membership } from '../e2ee/line-engine.js';
@@ -60,6 +69,20 @@ export function ConversationPage({ line }: { line: string }) {
   );
   const alerts = useMemo(() => (calls.calls && me ? callAlerts(calls.calls, me, peerName) : []), [calls.calls, me, peerName]);
   const tests = useMemo(() => (me ? testAlerts(calls.tests, me, peerName) : []), [calls.tests, me, peerName]);
+  // Two languages (issue 9): translations beside their originals; an interpreter's queue and flash alarm.
+  const langs = useMemo(() => lineLangs(conv.summary), [conv.summary]);
+  const ourSide = conv.summary?.side ?? 'inviter';
+  const byOriginal = useMemo(() => translationsByOriginal(conv.translations.records, ourSide), [conv.translations.records, ourSide]);
+  const trView = useMemo<TranslationsView>(
+    () => ({ line, engine: conv.engine, me, ourSide, ourName, peerName, langs, byOriginal }),
+    [line, conv.engine, me, ourSide, ourName, peerName, langs, byOriginal],
+  );
+  const trQueue = useMemo(
+    () =>
+      me?.role === 'interpreter' ? interpreterQueue(conv.timeline.records, byOriginal, { ourSide, langs, calls: calls.calls ?? [] }) : [],
+    [me, conv.timeline.records, byOriginal, ourSide, langs, calls.calls],
+  );
+  const flash = useMemo(() => flashAlerts(trQueue), [trQueue]);
   const showCall = (callId: string) => {
     const el = document.getElementById(callAnchor(callId));
     if (el) {
@@ -99,13 +122,17 @@ export function ConversationPage({ line }: { line: string }) {
         <ConnectionBanner status={online ? conv.status : 'offline'} detail={conv.statusDetail} />
         <CallAlertBanner alerts={alerts} onShow={showCall} />
         <CallAlertBanner alerts={tests} testId="test-alerts" />
+        <FlashTranslationAlert alerts={flash} />
         <EncryptionBanner conv={conv} />
         {conv.summaryError && <ErrorAlert>{conv.summaryError.message}</ErrorAlert>}
         <OlderHistory conv={conv} />
-        <Timeline entries={entries} firstUnread={firstUnread} ourName={ourName} peerName={peerName} />
-        <Composer line={line} peerName={peerName} />
+        <TranslationsProvider value={conv.summary ? trView : null}>
+          <Timeline entries={entries} firstUnread={firstUnread} ourName={ourName} peerName={peerName} />
+        </TranslationsProvider>
+        <Composer line={line} peerName={peerName} defaultLang={langs.ours[0]} />
       </section>
       <aside className="side" aria-label="About this line">
+        {me?.role === 'interpreter' && conv.summary && <InterpreterQueue view={trView} queue={trQueue} />}
         {conv.summary && <CallsPanel summary={conv.summary} me={me} state={calls} secrets={secrets} now={now} voice={voice} />}
         {conv.summary ? (
           <RosterPanel summary={conv.summary} ourName={ourName} engine={conv.engine} groupVersion={groupVersion} />
@@ -363,6 +390,8 @@ function recordView(r: LineRecord): {
           code: 'UNENCRYPTED',
         },
       };
+    case 'translation': // shown beside its original, never as an entry (use-conversation.ts)
+      return { who: r.envelope, text: null, note: null };
     case 'event':
     case 'call':
       return { who: r.envelope, text: b.text, note: null };
@@ -427,6 +456,7 @@ function Message({
           {view.note.code && view.note.kind === 'refused' ? ` (${view.note.code})` : ''}
         </p>
       )}
+      {entry.kind === 'record' && <MessageTranslations record={entry.record} />}
       <DeliveryBadge state={entry.state} ourName={ourName} peerName={peerName} />
       {entry.kind === 'pending' && entry.state === 'failed' && (
         <div className="message-actions">
@@ -472,10 +502,16 @@ const LANGUAGES: [string, string][] = [
   ['es', 'Español'],
 ];
 
-function Composer({ line, peerName }: { line: string; peerName: string }) {
+function Composer({ line, peerName, defaultLang }: { line: string; peerName: string; defaultLang?: string | undefined }) {
   const { queue, drafts, store, scope } = useSession();
   const langKey = `${scope}:lang:${line}`;
-  const [lang, setLang] = useState(() => store.getItem(langKey) ?? '');
+  const [lang, setLang] = useState(() => defaultWritingLang(store.getItem(langKey), undefined));
+  // Until the officer chooses, a message is in our side's main working language (the line's summary says which).
+  useEffect(() => {
+    if (defaultLang && store.getItem(langKey) === null) setLang(defaultWritingLang(null, { ours: [defaultLang], peer: [] }));
+  }, [defaultLang, langKey, store]);
+  const languages =
+    defaultLang && !LANGUAGES.some(([t]) => t === defaultLang) ? [...LANGUAGES, [defaultLang, defaultLang] as [string, string]] : LANGUAGES;
   const [text, setText] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [draft, setDraft] = useState<'loading' | 'saving' | 'saved' | 'unsaved'>('loading');
@@ -571,7 +607,7 @@ function Composer({ line, peerName }: { line: string; peerName: string }) {
               }
             }}
           >
-            {LANGUAGES.map(([tag, name]) => (
+            {languages.map(([tag, name]) => (
               <option key={tag} value={tag}>
                 {name}
                 {tag ? ` (${tag})` : ''}

@@ -1,0 +1,24 @@
+// Bundles the compiled CLI (dist/src) into dist/bundle: Node's ESM loader spends most of a
+// short command's time resolving and reading hundreds of small module files (typebox alone
+// has ~700). One bundle with lazily loaded chunks starts in a fraction of that time.
+// Native and optional native modules stay outside and load from node_modules as usual.
+import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { build } from 'rolldown';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+rmSync(`${root}/dist/bundle`, { recursive: true, force: true });
+await build({
+  cwd: root,
+  input: { parley: 'dist/src/bin.js' },
+  platform: 'node',
+  external: ['better-sqlite3', 'pg-native', 'bufferutil', 'utf-8-validate'],
+  logLevel: 'warn',
+  output: {
+    dir: 'dist/bundle',
+    format: 'esm',
+    sourcemap: true,
+    entryFileNames: '[name].js',
+    chunkFileNames: 'chunks/[name]-[hash].js',
+  },
+});
