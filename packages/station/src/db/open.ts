@@ -24,6 +24,10 @@ export async function openSqlite(file: string): Promise<Db> {
     get inTransaction() {
       return sqlite.inTransaction;
     },
+    held: false,
+    setSynchronous: (level) => {
+      sqlite.pragma(`synchronous = ${level}`);
+    },
     prepare: (q: string) => cached.prepare(q) as unknown as ReturnType<RawSqlite['prepare']>,
   });
   await migrate(db as unknown as Kysely<unknown>);

@@ -8,6 +8,10 @@ type Executor = Pick<Kysely<Database>, 'executeQuery' | 'isTransaction'>;
 /** What the SQLite fast path needs of better-sqlite3 (see `registerSqlite`). */
 export interface RawSqlite {
   readonly inTransaction: boolean;
+  /** A caller holds the connection outside a transaction (see `derivedTransaction`): queue behind it. */
+  held: boolean;
+  /** `PRAGMA synchronous`: FULL (every commit fsynced) or NORMAL (fsynced with the next FULL commit). */
+  setSynchronous(level: 'FULL' | 'NORMAL'): void;
   prepare(sql: string): {
     readonly reader: boolean;
     all(parameters: ReadonlyArray<unknown>): unknown[];
@@ -23,6 +27,10 @@ const rawSqlite = new WeakMap<object, RawSqlite>();
  */
 export function registerSqlite(db: Kysely<Database>, raw: RawSqlite): void {
   rawSqlite.set(db, raw);
+}
+
+export function rawSqliteOf(db: Kysely<Database>): RawSqlite | undefined {
+  return rawSqlite.get(db);
 }
 
 /**
@@ -66,8 +74,9 @@ export class Prepared<A extends Record<string, unknown>, R> {
     // SQLite has one connection and better-sqlite3 runs a statement synchronously, so a
     // statement may go straight to it when the caller holds the open transaction, or when no
     // transaction is open at all (nothing can interleave with a synchronous call). Otherwise
-    // (someone else's transaction is open) it must queue behind it in Kysely's driver.
-    if (raw && (executor.isTransaction || !raw.inTransaction)) {
+    // (someone else's transaction is open, or someone holds the connection) it must queue
+    // behind it in Kysely's driver.
+    if (raw && (executor.isTransaction || (!raw.inTransaction && !raw.held))) {
       const stmt = raw.prepare(compiled.sql);
       if (stmt.reader) return Promise.resolve({ rows: stmt.all(parameters) as R[] });
       const { changes } = stmt.run(parameters);

@@ -22,6 +22,7 @@ import {
 import { type FedKeyPackagesRequest, type FedKeyPackagesResponse, ParleyError, RECORDER_HANDLE, type Seat } from '@parley/protocol';
 import type { Logger } from 'pino';
 import type { DataDir } from '../config/data-dir.js';
+import { derivedTransaction } from '../db/derived-writes.js';
 import type { Db } from '../db/open.js';
 import type { RecordersTable } from '../db/schema.js';
 import type { Outbox } from '../lines/outbox.js';
@@ -223,7 +224,9 @@ export class LineRecorder {
 
   /** Write with compare-and-swap; a lost race means another process moved first: re-read next tick. */
   private async save(rec: RecordersTable, changes: Partial<RecordersTable>, extra?: (trx: Db) => Promise<void>): Promise<boolean> {
-    return this.deps.db.transaction().execute(async (trx) => {
+    // Rebuilt from the timeline if a power cut takes it; what it leads to (a commit on the
+    // outbox) is an ordinary commit, which makes this one durable first.
+    return derivedTransaction(this.deps.db, async (trx) => {
       const res = await trx
         .updateTable('recorders')
         .set({ ...changes, version: num(rec.version) + 1 })
@@ -350,6 +353,7 @@ export class LineRecorder {
         error: string | null;
         sentAt: number;
       }[] = [];
+      const unreadable: { pos: number; code: string }[] = [];
       for (const row of rows) {
         const payload = new Uint8Array(row.payload);
         const ours = row.dir === 'out' && row.sender_handle === RECORDER_HANDLE;
@@ -390,7 +394,7 @@ export class LineRecorder {
         } catch (e) {
           // Refused messages are kept as what they are, never silently dropped.
           const code = e instanceof E2eeError ? e.code : 'ERROR';
-          log.warn({ line: line.name, pos: num(row.pos), code }, 'recorder could not read an item');
+          unreadable.push({ pos: num(row.pos), code });
           archive.push({
             pos: num(row.pos),
             sender: { station: senderStation, handle: row.sender_handle, deviceId: '' },
@@ -400,6 +404,9 @@ export class LineRecorder {
           });
         }
       }
+      // One line in the log per batch: a flood of unreadable items must not become a flood of writes.
+      if (unreadable.length > 0)
+        log.warn({ line: line.name, count: unreadable.length, items: unreadable.slice(0, 20) }, 'recorder could not read items');
       const last = rows[rows.length - 1] as (typeof rows)[number];
       const saved = await this.save(
         rec,

@@ -1,4 +1,5 @@
 import { type CosignedHead, entryLeafHash, type RecordEntry, RecordLog, type Side } from '@parley/record';
+import { derivedTransaction } from '../db/derived-writes.js';
 import type { Db } from '../db/open.js';
 import type { RecordAlarmsTable } from '../db/schema.js';
 import { num } from '../lines/line-store.js';
@@ -67,7 +68,8 @@ export async function storeFolded(
   entries: readonly RecordEntry[],
   holdFrom: number | null,
 ): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
+  // The fold is redone from the hub's stream if a power cut takes it.
+  return derivedTransaction(db, async (trx) => {
     if (fromSeq === 0) {
       await trx
         .insertInto('record_folds')
@@ -95,25 +97,28 @@ export async function storeFolded(
 /** Keep a signature on a head of our log (ours, or the peer's once it matched ours). */
 export async function storeHeadSignature(db: Db, head: CosignedHead['head'], side: Side, signature: string): Promise<void> {
   const column = side === 'inviter' ? 'sig_inviter' : 'sig_acceptor';
-  await db
-    .insertInto('record_heads')
-    .values({
-      line_id: head.lineId,
-      size: head.size,
-      root_hash: head.rootHash,
-      at: head.at,
-      sig_inviter: side === 'inviter' ? signature : null,
-      sig_acceptor: side === 'acceptor' ? signature : null,
-    })
-    .onConflict((oc) =>
-      oc
-        .columns(['line_id', 'size'])
-        .doUpdateSet({ [column]: signature })
-        // Never put a signature beside another root than the one it signs.
-        .where('record_heads.root_hash', '=', head.rootHash)
-        .where('record_heads.at', '=', head.at),
-    )
-    .execute();
+  // Signing the same head again gives the same signature: one lost to a power cut is redone.
+  await derivedTransaction(db, (trx) =>
+    trx
+      .insertInto('record_heads')
+      .values({
+        line_id: head.lineId,
+        size: head.size,
+        root_hash: head.rootHash,
+        at: head.at,
+        sig_inviter: side === 'inviter' ? signature : null,
+        sig_acceptor: side === 'acceptor' ? signature : null,
+      })
+      .onConflict((oc) =>
+        oc
+          .columns(['line_id', 'size'])
+          .doUpdateSet({ [column]: signature })
+          // Never put a signature beside another root than the one it signs.
+          .where('record_heads.root_hash', '=', head.rootHash)
+          .where('record_heads.at', '=', head.at),
+      )
+      .execute(),
+  );
 }
 
 export async function cosignedHeads(db: Db, lineId: string): Promise<CosignedHead[]> {
