@@ -84,8 +84,11 @@ async function stateOf(page: Page, text: string): Promise<string | null> {
 }
 
 async function waitState(page: Page, text: string, state: string, timeout = 30_000): Promise<void> {
+  // Read implies delivered: the other side's app may have sent its receipt already.
+  const sel =
+    state === 'delivered' ? 'li.message[data-state="delivered"], li.message[data-state="read"]' : `li.message[data-state="${state}"]`;
   await page
-    .locator(`li.message[data-state="${state}"]`)
+    .locator(sel)
     .filter({ has: page.getByText(text, { exact: true }) })
     .waitFor({ timeout });
 }
@@ -134,7 +137,8 @@ async function recorderTexts(st: StationProcess, token: string): Promise<string[
     );
     if (res.entries.length === 0) return out;
     for (const e of res.entries) {
-      if (e.text) out.push((JSON.parse(Buffer.from(e.text, 'base64url').toString('utf8')) as { text: string }).text);
+      const c = e.text ? (JSON.parse(Buffer.from(e.text, 'base64url').toString('utf8')) as { text?: string }) : null;
+      if (typeof c?.text === 'string') out.push(c.text); // read receipts have none
     }
     after = res.nextCursor;
   }
@@ -308,6 +312,10 @@ describe('the web app between two stations', () => {
     await send(pageM, 'Agreed. 14:00Z. ORCHID-TANGO-5521');
     await waitState(pageM, 'Agreed. 14:00Z. ORCHID-TANGO-5521', 'delivered');
     await waitState(pageW, 'Agreed. 14:00Z. ORCHID-TANGO-5521', 'received');
+    // Moscow's chief has the conversation open: washington sees its message read, and by whom
+    // (an end-to-end encrypted receipt from moscow's browser; never shown as a message).
+    await waitState(pageW, 'Request a call at 14:00Z', 'read');
+    assert.match((await message(pageW, 'Request a call at 14:00Z').locator('.delivery').textContent()) ?? '', /Read by chief@moscow/);
     // Each message keeps its language.
     await pageM.getByLabel('Language').selectOption('ru');
     await send(pageM, 'Подтверждаю. ВОЛГА-КРЕМЕНЬ-9034');
@@ -372,6 +380,7 @@ describe('the web app between two stations', () => {
     // A new tab on the dashboard: the queued message goes out without opening the line.
     pageM = await ctxM.newPage();
     pageM.setDefaultTimeout(20_000);
+    pageM.on('pageerror', (e) => process.stderr.write(`page error: ${e.message}\n`));
     await pageM.goto(mo.url);
     await pageM.getByRole('heading', { name: 'Your lines' }).waitFor();
     // The background sender catches the device up with the group, encrypts, and sends.
@@ -452,6 +461,9 @@ describe('the web app between two stations', () => {
     await shot(pageW, 'dashboard');
     await openLine(pageW);
     await waitState(pageW, 'Interpreter will join.', 'received');
+    // Opening the line read them: moscow's officer sees both read by washington's chief.
+    await waitState(pageM, 'Standing by on the line.', 'read');
+    await waitState(pageM, 'Interpreter will join.', 'read');
     await send(pageW, 'Copy. Our interpreter is on the line too.');
     await waitState(pageW, 'Copy. Our interpreter is on the line too.', 'delivered');
     await shot(pageW, 'conversation');

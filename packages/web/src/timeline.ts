@@ -1,5 +1,6 @@
 import type { LineRecord } from './e2ee/line-engine.js';
 import type { PendingMessage } from './offline-queue.js';
+import { type Reader, readBy, readersOf, type Side } from './receipts.js';
 
 /**
  * One line's conversation as this device knows it: the records its engine made from the timeline
@@ -62,9 +63,9 @@ function lowerBound(records: LineRecord[], pos: number): number {
   return lo;
 }
 
-/** A record of something someone said (or tried to), as opposed to a change of the group or a call event. */
+/** A record of something someone said (or tried to), as opposed to a change of the group, a call event or a read receipt. */
 export function isMessageRecord(r: LineRecord): boolean {
-  return r.body.t !== 'event' && r.body.t !== 'call' && r.body.t !== 'signal';
+  return r.body.t !== 'event' && r.body.t !== 'call' && r.body.t !== 'signal' && r.body.t !== 'receipt';
 }
 
 /**
@@ -74,18 +75,21 @@ export function isMessageRecord(r: LineRecord): boolean {
  * - sending: encrypted and on its way to our station, not yet back as an item
  * - accepted: our station has stored it durably
  * - delivered: the peer station has stored it too
+ * - read: a member of the other side has seen it (their app sent an end-to-end encrypted receipt)
  * - failed: our station (or this device) refused it; the text is kept for a retry
  * - received: a message from the peer's side
  */
-export type DeliveryState = 'queued' | 'sending' | 'accepted' | 'delivered' | 'failed' | 'received';
+export type DeliveryState = 'queued' | 'sending' | 'accepted' | 'delivered' | 'read' | 'failed' | 'received';
 
-export function deliveryOf(item: Pick<LineRecord, 'dir' | 'seq'>, deliveredSeq: number): DeliveryState {
+export function deliveryOf(item: Pick<LineRecord, 'dir' | 'seq'>, deliveredSeq: number, readers: readonly Reader[] = []): DeliveryState {
   if (item.dir === 'in') return 'received';
+  // A receipt can only come from the peer's side once the item reached it, so read implies delivered.
+  if (readers.some((r) => r.seq >= item.seq)) return 'read';
   return item.seq <= deliveredSeq ? 'delivered' : 'accepted';
 }
 
 export type TimelineEntry =
-  | { kind: 'record'; key: string; record: LineRecord; state: DeliveryState }
+  | { kind: 'record'; key: string; record: LineRecord; state: DeliveryState; readBy?: Reader[] }
   | { kind: 'event'; key: string; record: LineRecord }
   | { kind: 'pending'; key: string; pending: PendingMessage; state: 'queued' | 'sending' | 'failed' };
 
@@ -96,15 +100,22 @@ export type TimelineEntry =
 export function timelineEntries(
   state: TimelineState,
   pending: readonly PendingMessage[],
-  opts: { connected: boolean; inFlight: ReadonlySet<string> },
+  opts: { connected: boolean; inFlight: ReadonlySet<string>; side?: Side | undefined },
 ): TimelineEntry[] {
   const entries: TimelineEntry[] = [];
   const stored = new Set<string>();
+  const readers = readersOf(state.records, opts.side);
   for (const r of state.records) {
     if (r.dir === 'out' && r.clientId) stored.add(r.clientId);
-    if (r.body.t === 'signal') continue; // a call's WebRTC plumbing
-    if (isMessageRecord(r)) entries.push({ kind: 'record', key: `i${r.pos}`, record: r, state: deliveryOf(r, state.deliveredSeq) });
-    else entries.push({ kind: 'event', key: `i${r.pos}`, record: r });
+    if (r.body.t === 'signal' || r.body.t === 'receipt') continue; // a call's WebRTC plumbing; read receipts
+    if (isMessageRecord(r)) {
+      const st = deliveryOf(r, state.deliveredSeq, readers);
+      entries.push(
+        st === 'read'
+          ? { kind: 'record', key: `i${r.pos}`, record: r, state: st, readBy: readBy(readers, r.seq) }
+          : { kind: 'record', key: `i${r.pos}`, record: r, state: st },
+      );
+    } else entries.push({ kind: 'event', key: `i${r.pos}`, record: r });
   }
   for (const p of pending) {
     if (stored.has(p.clientId)) continue;

@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from 'react';
 import { api, describeError, isUnauthenticated } from './api.js';
 import type { CallsResponse } from './calls.js';
 import { isConversationItem } from './message-codec.js';
+import { isReceiptItem } from './receipts.js';
 import { useSession } from './session.js';
 import { countUnread } from './unread.js';
 
@@ -75,8 +76,11 @@ export function useUnreadCounts(lines: LineSummary[] | null): Map<string, number
           // Pages of 1000; a line with more unread than a few pages shows "999+" anyway.
           for (let page = 0; page < 3; page++) {
             const res = await api<ItemsPage>('GET', `/api/v1/lines/${encodeURIComponent(l.name)}/items?after=${after}&limit=1000`);
-            // Only what people said: Welcomes and the hub's commits are the group's plumbing.
-            count += countUnread((res.items as Item[]).filter(isConversationItem), mark);
+            // Only what people said: Welcomes and the hub's commits are the group's plumbing, read receipts bookkeeping.
+            count += countUnread(
+              (res.items as Item[]).filter((i) => isConversationItem(i) && !isReceiptItem(i)),
+              mark,
+            );
             if (res.items.length < 1000) break;
             after = res.nextCursor;
           }

@@ -16,6 +16,12 @@ export interface Content {
   lang?: string;
   /** Why there is no text, when the plaintext is not a text message. */
   error: string | null;
+  /**
+   * Set for content that is not a message and is never shown as one: a read receipt
+   * (`{type: 'receipt', readUpTo: {side, seq}}`, sent by the web app when its officer has seen
+   * the other side's messages).
+   */
+  hidden?: 'receipt';
 }
 
 export function decodeContent(bytes: Uint8Array): Content {
@@ -29,6 +35,7 @@ export function decodeContent(bytes: Uint8Array): Content {
     return { text: null, error: 'BAD_CONTENT: the decrypted message is not Parley message JSON' };
   }
   const v = value as { text?: unknown; lang?: unknown; type?: unknown };
+  if (v.type === 'receipt') return { text: null, error: null, hidden: 'receipt' };
   if (typeof v.text !== 'string') {
     const what = typeof v.type === 'string' ? ` (${v.type})` : '';
     return { text: null, error: `NOT_TEXT: an encrypted message of another kind${what}` };

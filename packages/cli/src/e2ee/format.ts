@@ -44,6 +44,7 @@ export function withArchive(records: TimelineRecord[], archive: Map<number, Arch
     const a = archive.get(r.pos);
     if (!a) return r;
     const decoded = a.text === null ? null : archiveText(a.text);
+    if (decoded?.hidden) return { ...r, hidden: decoded.hidden };
     return {
       ...r,
       sender: a.sender,
@@ -56,10 +57,11 @@ export function withArchive(records: TimelineRecord[], archive: Map<number, Arch
   });
 }
 
-function archiveText(b64: string): { text: string; lang?: string } {
+function archiveText(b64: string): { text: string; lang?: string; hidden?: 'receipt' } {
   const raw = Buffer.from(b64, 'base64url').toString('utf8');
   try {
-    const v = JSON.parse(raw) as { text?: unknown; lang?: unknown };
+    const v = JSON.parse(raw) as { text?: unknown; lang?: unknown; type?: unknown };
+    if (v && v.type === 'receipt') return { text: '', hidden: 'receipt' };
     if (v && typeof v.text === 'string') return typeof v.lang === 'string' ? { text: v.text, lang: v.lang } : { text: v.text };
   } catch {
     // plain text

@@ -231,6 +231,7 @@ async function decryptInto(s: LineSession, d: Deferred, bytes: Uint8Array, b: Ba
       epoch: r.epoch,
     };
     if (c.lang) rec.lang = c.lang;
+    if (c.hidden) rec.hidden = c.hidden;
     b.records.push(tagged(rec, d));
   } catch (e) {
     if (e instanceof E2eeError && e.code === 'OWN_MESSAGE') {

@@ -115,6 +115,8 @@ export interface MessageRecord {
   translationOf?: string;
   /** Display only: a translation superseded by a later revision. */
   revised?: boolean;
+  /** Not something anyone said: a read receipt (kept so a placeholder at its position is replaced, never printed). */
+  hidden?: 'receipt';
 }
 
 export type EventKind = 'joined' | 'roster' | 'keys' | 'removed' | 'call' | 'error';

@@ -34,6 +34,7 @@ import {
   encodeSignalContent,
   SIGNAL_AAD,
 } from '../message-codec.js';
+import { decodeReceiptContent, encodeReceiptContent, headerAadIs, isReceiptContent, RECEIPT_AAD, type ReadUpTo } from '../receipts.js';
 import { type DeviceContext, dropKeyPackages, keyFingerprint, keyPackageSecrets, sha256Hex, topUpKeyPackages } from './device.js';
 import { withLock } from './vault.js';
 
@@ -99,6 +100,8 @@ export type RecordBody =
    * conversation; the voice panel checks it (checkSignal) and hands it to the browser.
    */
   | { t: 'signal'; signal: unknown; from: Sender; own: boolean }
+  /** A read receipt: `from` has read the messages of `upTo.side`'s stream up to `upTo.seq` (receipts.ts). Not shown as a message. */
+  | { t: 'receipt'; upTo: ReadUpTo; from: Sender; own: boolean }
   /** The group changed: this device joined or was removed, devices were added or removed. */
   | {
       t: 'event';
@@ -146,6 +149,8 @@ interface SentCopy {
   at: number;
   /** A WebRTC signal of a call (offer, answer, hangup), not something to show. */
   signal?: unknown;
+  /** A read receipt this device sent. */
+  receipt?: ReadUpTo;
 }
 
 interface Sealed {
@@ -533,23 +538,24 @@ export class LineEngine {
     // Our own message: MLS cannot decrypt it, the text was kept when it was encrypted.
     const own = item.clientId ? s.meta.sent[item.clientId] : undefined;
     if (own && item.dir === 'out' && item.sender.handle === this.ctx.device.handle && item.clientId) {
+      const me = { station: this.ctx.device.station, handle: this.ctx.device.handle, deviceId: this.ctx.device.deviceId };
       put(
-        own.signal !== undefined
-          ? {
-              t: 'signal',
-              signal: own.signal,
-              from: { station: this.ctx.device.station, handle: this.ctx.device.handle, deviceId: this.ctx.device.deviceId },
-              own: true,
-            }
-          : this.ownBody(own),
+        own.receipt !== undefined
+          ? { t: 'receipt', upTo: own.receipt, from: me, own: true }
+          : own.signal !== undefined
+            ? { t: 'signal', signal: own.signal, from: me, own: true }
+            : this.ownBody(own),
       );
       delete s.meta.sent[item.clientId];
       delete s.meta.sealed[item.clientId];
       return;
     }
+    // A read receipt (tagged in its clear header) that this device cannot read (yet) leaves no
+    // placeholder: it is not something anyone said.
+    const receipt = headerAadIs(bytes, RECEIPT_AAD);
     const group = s.group;
     if (!group) {
-      put({ t: 'before-join', epoch: info.epoch });
+      if (!receipt) put({ t: 'before-join', epoch: info.epoch });
       this.defer(s, { pos: item.pos, epoch: info.epoch, payload: item.payload, item: env }, b); // readable if a later Welcome covers it
       return;
     }
@@ -562,11 +568,11 @@ export class LineEngine {
       return;
     }
     if (s.meta.joinedEpoch !== null && info.epoch < s.meta.joinedEpoch) {
-      put({ t: 'before-join', epoch: info.epoch });
+      if (!receipt) put({ t: 'before-join', epoch: info.epoch });
       return;
     }
     if (info.epoch > group.epoch) {
-      put({ t: 'pending', epoch: info.epoch });
+      if (!receipt) put({ t: 'pending', epoch: info.epoch });
       this.defer(s, { pos: item.pos, epoch: info.epoch, payload: item.payload, item: env }, b);
       return;
     }
@@ -698,6 +704,13 @@ export class LineEngine {
       s.group = r.state;
       b.groupChanged = true;
       const from = { station: r.sender.station, handle: r.sender.handle, deviceId: r.sender.deviceId };
+      if (isReceiptContent(r.plaintext)) {
+        // A read receipt: kept for the "read by" marks, never shown as a message. A malformed one says nothing.
+        const upTo = decodeReceiptContent(r.plaintext);
+        if (upTo) put({ t: 'receipt', upTo, from, own: false });
+        else put({ t: 'event', event: 'error', text: `A read receipt that cannot be read (from ${describeDevice(from)})` });
+        return;
+      }
       const signal = decodeSignalContent(r.plaintext);
       if (signal !== undefined) {
         // Who sent it is the MLS-authenticated device; the voice panel checks they are in the call.
@@ -989,6 +1002,25 @@ export class LineEngine {
     });
   }
 
+  /**
+   * A read receipt (receipts.ts), encrypted with the group's current epoch and tagged RECEIPT_AAD
+   * in the clear header. Its own item comes back as a receipt record. Never queued: a lost one is
+   * simply sent again, newer, when the officer reads on.
+   */
+  async sealReceipt(clientId: string, upTo: ReadUpTo): Promise<{ payload: string } | { membership: Exclude<Membership, 'member'> }> {
+    return this.run(async (s) => {
+      const group = s.group;
+      if (!group) return { membership: 'waiting' as const };
+      if (!group.active) return { membership: 'removed' as const };
+      const out = await encrypt(group, encodeReceiptContent(upTo), { authenticatedData: RECEIPT_AAD });
+      s.group = out.state;
+      s.meta.sent[clientId] = { text: '', at: this.ctx.now(), receipt: upTo };
+      s.meta.sendsSinceUpdate++;
+      await this.save(s, true);
+      return { payload: toBase64url(out.message) };
+    });
+  }
+
   /** The officer gave up on a queued message: forget its copies. */
   async forget(clientId: string): Promise<void> {
     await this.run(async (s) => {
@@ -1024,7 +1056,11 @@ export class LineEngine {
         const bytes = e.text === null ? undefined : fromBase64url(e.text);
         let body: RecordBody;
         if (!bytes) body = { t: 'archived', text: null, from: e.sender, error: e.error ?? 'the recorder could not read this message' };
-        else {
+        else if (isReceiptContent(bytes)) {
+          const upTo = decodeReceiptContent(bytes);
+          if (!upTo) continue;
+          body = { t: 'receipt', upTo, from: e.sender, own: false };
+        } else {
           const c = decodeContent(bytes);
           body = c.ok
             ? { t: 'archived', text: c.text, from: e.sender, error: null, ...(c.lang ? { lang: c.lang } : {}) }

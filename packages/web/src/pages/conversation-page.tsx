@@ -19,6 +19,7 @@ import type { LineRecord, Membership } from '../e2ee/line-engine.js';
 import { useNow, useOnline, usePending, useTitle } from '../hooks.js';
 import type { ConnectionStatus } from '../line-connection.js';
 import { contentBytes, MAX_CONTENT_BYTES } from '../message-codec.js';
+import type { Reader } from '../receipts.js';
 import { Link } from '../router.js';
 import { readoutsPath } from '../routes.js';
 import { useSession } from '../session.js';
@@ -26,6 +27,7 @@ import { formatAgo, formatZulu } from '../time-format.js';
 import { beforeJoinCount, type DeliveryState, isMessageRecord, type TimelineEntry, timelineEntries } from '../timeline.js';
 import { meOn, useCalls } from '../use-calls.js';
 import { type ConversationState, useConversation } from '../use-conversation.js';
+import { useReadReceipts } from '../use-read-receipts.js';
 
 export function ConversationPage({ line }: { line: string }) {
   useTitle(line);
@@ -37,9 +39,10 @@ export function ConversationPage({ line }: { line: string }) {
   const connected = conv.status === 'open';
   const linePending = useMemo(() => pending.filter((p) => p.line === line), [pending, line]);
   const entries = useMemo(
-    () => timelineEntries(conv.timeline, linePending, { connected, inFlight: conv.inFlight }),
-    [conv.timeline, linePending, connected, conv.inFlight],
+    () => timelineEntries(conv.timeline, linePending, { connected, inFlight: conv.inFlight, side: conv.summary?.side }),
+    [conv.timeline, linePending, connected, conv.inFlight, conv.summary?.side],
   );
+  useReadReceipts(line, conv);
   // Where "new since you last read" starts: the mark as it was when the page opened.
   const [readAtOpen] = useState(() => readMarks.get(line));
   const firstUnread = entries.find((e) => e.kind === 'record' && e.record.dir === 'in' && e.record.pos > readAtOpen)?.key;
@@ -396,6 +399,7 @@ function recordView(r: LineRecord): {
     case 'call':
       return { who: r.envelope, text: b.text, note: null };
     case 'signal':
+    case 'receipt':
       return { who: b.from, text: null, note: null };
   }
 }
@@ -457,7 +461,12 @@ function Message({
         </p>
       )}
       {entry.kind === 'record' && <MessageTranslations record={entry.record} />}
-      <DeliveryBadge state={entry.state} ourName={ourName} peerName={peerName} />
+      <DeliveryBadge
+        state={entry.state}
+        ourName={ourName}
+        peerName={peerName}
+        readBy={entry.kind === 'record' ? entry.readBy : undefined}
+      />
       {entry.kind === 'pending' && entry.state === 'failed' && (
         <div className="message-actions">
           <span>
@@ -477,16 +486,30 @@ const BADGE: Record<DeliveryState, { icon: string; text: (our: string, peer: str
   sending: { icon: '↑', text: () => 'Sending…' },
   accepted: { icon: '✓', text: (our) => `Accepted by ${our}` },
   delivered: { icon: '✓✓', text: (_our, peer) => `Delivered to ${peer}` },
+  read: { icon: '✓✓', text: (_our, peer) => `Read at ${peer}` },
   failed: { icon: '⚠', text: () => 'Not sent' },
   received: null,
 };
 
-function DeliveryBadge({ state, ourName, peerName }: { state: DeliveryState; ourName: string; peerName: string }) {
+function DeliveryBadge({
+  state,
+  ourName,
+  peerName,
+  readBy,
+}: {
+  state: DeliveryState;
+  ourName: string;
+  peerName: string;
+  readBy?: readonly Reader[] | undefined;
+}) {
   const b = BADGE[state];
   if (!b) return null;
   return (
     <p className={`delivery delivery-${state}`}>
-      <span aria-hidden="true">{b.icon}</span> {b.text(ourName, peerName)}
+      <span aria-hidden="true">{b.icon}</span>{' '}
+      {state === 'read' && readBy && readBy.length > 0
+        ? `Read by ${readBy.map((r) => `${r.handle}@${r.station}`).join(', ')}`
+        : b.text(ourName, peerName)}
     </p>
   );
 }
