@@ -4,7 +4,8 @@ import { api, describeError, isUnauthenticated } from './api.js';
 import type { LineEngine, Membership } from './e2ee/line-engine.js';
 import { type ConnectionStatus, LineConnection } from './line-connection.js';
 import { useSession } from './session.js';
-import { applyEvents, emptyTimeline, type TimelineState } from './timeline.js';
+import { applyEvents, emptyTimeline, type TimelineEvent, type TimelineState } from './timeline.js';
+import { splitTranslations } from './translations.js';
 
 export interface ConversationState {
   timeline: TimelineState;
@@ -22,12 +23,31 @@ export interface ConversationState {
   e2eeError: string | null;
   /** Load the messages sent before this device joined from our station's recorder. */
   loadHistory(): Promise<number>;
+  /** Interpreters' translations (issue 9), kept apart from the timeline: shown beside their originals. */
+  translations: TimelineState;
 }
 
 /** One line's live conversation: the stream through this device's MLS engine, the summary for the roster. */
 export function useConversation(line: string): ConversationState {
   const { queue, e2ee, sessionEnded, checkSession } = useSession();
   const [timeline, setTimeline] = useState<TimelineState>(emptyTimeline);
+  const [translations, setTranslations] = useState<TimelineState>(emptyTimeline);
+  // Records go to the timeline, translations beside it (never as entries of their own).
+  const apply = useCallback((events: readonly TimelineEvent[]) => {
+    const tr: TimelineEvent[] = [];
+    const rest: TimelineEvent[] = [];
+    for (const ev of events) {
+      if (ev.type !== 'records') {
+        rest.push(ev);
+        continue;
+      }
+      const { translations: t, others } = splitTranslations(ev.records);
+      if (t.length > 0) tr.push({ type: 'records', records: t });
+      rest.push({ type: 'records', records: others });
+    }
+    if (tr.length > 0) setTranslations((t) => applyEvents(t, tr));
+    setTimeline((t) => applyEvents(t, rest));
+  }, []);
   const [status, setStatus] = useState<{ status: ConnectionStatus; detail?: string }>({ status: 'connecting' });
   const [inFlight, setInFlight] = useState<ReadonlySet<string>>(() => new Set());
   const [health, setHealth] = useState<ConversationState['health']>(null);
@@ -107,6 +127,7 @@ export function useConversation(line: string): ConversationState {
     let conn: LineConnection | null = null;
     let alive = true;
     setTimeline(emptyTimeline);
+    setTranslations(emptyTimeline);
     setMembership(engine.membership);
     void (async () => {
       let records: Awaited<ReturnType<LineEngine['records']>> = [];
@@ -116,9 +137,9 @@ export function useConversation(line: string): ConversationState {
         setE2eeError(`This device cannot read its stored messages: ${describeError(e)}`);
       }
       if (!alive) return;
-      setTimeline((t) => applyEvents(t, [{ type: 'records', records }]));
+      apply([{ type: 'records', records }]);
       conn = new LineConnection(line, queue, engine, {
-        events: (events) => setTimeline((t) => applyEvents(t, events)),
+        events: apply,
         health: (h, lastContactAt) => setHealth({ health: h, lastContactAt }),
         status: (s, detail) => setStatus(detail === undefined ? { status: s } : { status: s, detail }),
         inFlight: setInFlight,
@@ -132,16 +153,16 @@ export function useConversation(line: string): ConversationState {
       alive = false;
       conn?.stop();
     };
-  }, [engine, line, queue, checkSession]);
+  }, [engine, line, queue, checkSession, apply]);
 
   const loadHistory = useCallback(async () => {
     if (!engine) return 0;
     const changed = await engine.loadHistory((after) =>
       api<HistoryResponse>('GET', `/api/v1/lines/${encodeURIComponent(line)}/history?after=${after}&limit=200`),
     );
-    if (changed.length > 0) setTimeline((t) => applyEvents(t, [{ type: 'records', records: changed }]));
+    if (changed.length > 0) apply([{ type: 'records', records: changed }]);
     return changed.length;
-  }, [engine, line]);
+  }, [engine, line, apply]);
 
   return {
     timeline,
@@ -155,5 +176,6 @@ export function useConversation(line: string): ConversationState {
     engine,
     e2eeError: e2eeError ?? failure,
     loadHistory,
+    translations,
   };
 }
