@@ -158,8 +158,85 @@ describe('admin API', () => {
     const login = await call(`${st.url}/api/v1/login`, { body: { handle: 'admin', password: 'admin-password-123', session: 'cookie' } });
     assert.equal(login.status, 200);
     const cookie = (login.setCookie ?? '').split(';')[0] ?? '';
-    assert.match(cookie, /^parley_session=/);
+    assert.match(cookie, /^parley_session_washington_[0-9a-f]{8}=/);
     const r = await call(api('members'), { cookie });
     assert.equal(r.status, 200);
+  });
+
+  it('links a line from the web: an invitation made here, accepted there, the same safety number on both', async () => {
+    const peerAdmin = await peer.addEnrolledMember('padmin', 'admin', 'padmin-password-123');
+    // Bad input changes nothing, with a typed error.
+    const empty = await call(api('lines/invitations'), { token: admin, body: { line: 'press-line', seats: [] } });
+    assert.equal(empty.status, 400);
+    assert.equal(empty.body.error.code, 'VALIDATION_FAILED');
+    const unknown = await call(api('lines/invitations'), { token: admin, body: { line: 'press-line', seats: ['nobody'] } });
+    assert.equal(unknown.body.error.code, 'NOT_FOUND');
+    const notAdmin = await call(api('lines/invitations'), { token: principal, body: { line: 'press-line', seats: ['chief'] } });
+    assert.equal(notAdmin.body.error.code, 'FORBIDDEN');
+
+    const inv = await call(api('lines/invitations'), { token: admin, body: { line: 'press-line', seats: ['chief'], ttlHours: 2 } });
+    assert.equal(inv.status, 201);
+    assert.match(inv.body.invitation, /^parley1\./);
+    assert.equal(inv.body.station.name, 'washington');
+    assert.ok(inv.body.expiresAt > Date.now() + 3600_000 && inv.body.expiresAt <= Date.now() + 2 * 3600_000);
+    const again = await call(api('lines/invitations'), { token: admin, body: { line: 'press-line', seats: ['chief'] } });
+    assert.equal(again.body.error.code, 'LINE_EXISTS');
+
+    const tampered = await call(`${peer.url}/api/v1/admin/lines/accept`, {
+      token: peerAdmin,
+      body: { invitation: `${inv.body.invitation.slice(0, -3)}AAA`, seats: ['chief'] },
+    });
+    assert.equal(tampered.body.error.code, 'INVITATION_TAMPERED');
+    const acc = await call(`${peer.url}/api/v1/admin/lines/accept`, {
+      token: peerAdmin,
+      body: { invitation: inv.body.invitation, seats: ['chief'], name: 'washington-press' },
+    });
+    assert.equal(acc.status, 201, JSON.stringify(acc.body));
+    assert.equal(acc.body.lineName, 'washington-press');
+    assert.equal(acc.body.peer.name, 'washington');
+    assert.equal(acc.body.peer.fingerprint, inv.body.station.fingerprint);
+    const ours = ((await call(api('lines'), { token: admin })).body.lines as Json[]).find((l) => l.name === 'press-line');
+    assert.ok(ours, 'the inviter holds the line too');
+    assert.equal(ours.safetyNumber, acc.body.safetyNumber, 'the same safety number on both sides');
+    const reused = await call(`${peer.url}/api/v1/admin/lines/accept`, {
+      token: peerAdmin,
+      body: { invitation: inv.body.invitation, seats: ['chief'], name: 'other-name' },
+    });
+    assert.equal(reused.body.error.code, 'INVITATION_USED');
+  });
+
+  it('keeps the logins of two stations on one host apart in one browser (cookies ignore ports)', async () => {
+    await peer.addEnrolledMember('admin', 'admin', 'moscow-admin-password');
+    // A browser's cookie jar for 127.0.0.1: one cookie per name, whatever the port.
+    const jar = new Map<string, string>();
+    const send = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    const logIn = async (url: string, password: string) => {
+      const res = await call(`${url}/api/v1/login`, { body: { handle: 'admin', password, session: 'cookie' } });
+      assert.equal(res.status, 200);
+      const [pair] = (res.setCookie ?? '').split(';');
+      const [name, value] = (pair ?? '').split('=');
+      jar.set(name as string, value as string);
+      return name as string;
+    };
+    const washington = await logIn(st.url, 'admin-password-123');
+    const moscow = await logIn(peer.url, 'moscow-admin-password');
+    assert.notEqual(washington, moscow, 'each station names its cookie after itself');
+    assert.match(moscow, /^parley_session_moscow_[0-9a-f]{8}$/);
+    // The browser sends both cookies to both stations: each still knows its own officer.
+    for (const [url, station] of [
+      [st.url, 'washington'],
+      [peer.url, 'moscow'],
+    ] as const) {
+      const me = await call(`${url}/api/v1/me`, { cookie: send() });
+      assert.equal(me.status, 200, `still logged in at ${station}`);
+      assert.equal(me.body.station.name, station);
+    }
+    // Logging out of one leaves the other logged in.
+    const out = await call(`${peer.url}/api/v1/logout`, { method: 'POST', cookie: send() });
+    assert.equal(out.status, 200);
+    assert.match(out.setCookie ?? '', new RegExp(`^${moscow}=;`));
+    jar.delete(moscow);
+    assert.equal((await call(`${st.url}/api/v1/me`, { cookie: send() })).status, 200);
+    assert.equal((await call(`${peer.url}/api/v1/me`, { cookie: send() })).status, 401);
   });
 });

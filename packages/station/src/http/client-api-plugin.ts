@@ -20,7 +20,7 @@ import type { ItemsTable } from '../db/schema.js';
 import { itemJson, linesForMember, num, readItems, seatedLine, toItem, type LineRow } from '../lines/line-store.js';
 import type { StationContext } from '../station-context.js';
 import { revokeDevice } from '../e2ee/devices.js';
-import { authenticator, SESSION_COOKIE, who } from './authenticate.js';
+import { authenticator, LEGACY_SESSION_COOKIE, who } from './authenticate.js';
 import { toParleyError } from './errors.js';
 
 export async function clientApiPlugin(app: FastifyInstance, opts: { ctx: StationContext }): Promise<void> {
@@ -46,7 +46,7 @@ export async function clientApiPlugin(app: FastifyInstance, opts: { ctx: Station
   async function startSession(reply: FastifyReply, member: AuthContext['member'], deviceId: string, kind: SessionKind) {
     const { token, expiresAt } = await createSession(db, member.id, deviceId, kind);
     if (kind === 'cookie') {
-      void reply.setCookie(SESSION_COOKIE, token, {
+      void reply.setCookie(app.parleySessionCookie, token, {
         httpOnly: true,
         sameSite: 'strict',
         secure: secureCookie,
@@ -96,7 +96,10 @@ export async function clientApiPlugin(app: FastifyInstance, opts: { ctx: Station
     // The device is gone with its session: the station stops vouching for it, and the hub
     // removes it from every line's group at its next look.
     await revokeDevice(db, who(req).deviceId);
-    void reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    void reply.clearCookie(app.parleySessionCookie, { path: '/' });
+    // A login from before cookies were named per station: cleared only when it was this session's.
+    if (!req.cookies[app.parleySessionCookie] && req.cookies[LEGACY_SESSION_COOKIE])
+      void reply.clearCookie(LEGACY_SESSION_COOKIE, { path: '/' });
     return { ok: true };
   });
 

@@ -3,6 +3,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { StationContext } from '../station-context.js';
 import { adminApiPlugin } from './admin-api-plugin.js';
+import { sessionCookieName } from './authenticate.js';
 import { clientApiPlugin } from './client-api-plugin.js';
 import { installErrorHandling } from './errors.js';
 import { federationPlugin } from './federation-plugin.js';
@@ -34,6 +35,7 @@ export async function buildServer(ctx: StationContext, opts: ServerOptions = {})
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
   await app.register(cookie);
+  app.decorate('parleySessionCookie', sessionCookieName(ctx.data.config.name, ctx.data.key.fingerprint));
   await app.register(websocket, { options: { maxPayload: 256 * 1024 } });
   await app.register(observabilityPlugin, { ctx });
   await app.register(clientApiPlugin, { ctx });
