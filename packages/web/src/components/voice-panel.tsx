@@ -20,11 +20,11 @@ import { formatDuration, type PeerStatus, peerStatusText, sumStats, type VoiceSt
 // order is polite and yields on an offer collision), so an ICE restart after a network blip is
 // just another offer and answer sealed in the group.
 
-const FIRST_CANDIDATES_MS = 300;
+const FIRST_CANDIDATES_MS = 50;
 const DISCONNECTED_GRACE_MS = 2500;
 const MAX_RESTARTS = 6;
 const RETRY_SEND_MS = 3000;
-const STATS_MS = 1000;
+const STATS_MS = 250;
 const calls = () => import('@parley/calls');
 
 interface Peer {
