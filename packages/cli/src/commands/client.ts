@@ -186,7 +186,7 @@ export function registerClientCommands(program: Command): void {
         const { fresh, shown } = await withLine(o.profile, p, o.line, async (s) => {
           await syncLine(s);
           const fresh = store.readCache(o.line).timeline.filter((r) => r.pos > after && printed.get(keyOf(r)) !== stateOf(r));
-          const unread = fresh.filter((r) => r.t === 'msg' && r.text === null && !r.hidden).map((r) => r.pos);
+          const unread = fresh.filter((r) => r.t === 'msg' && r.text === null && !r.hidden && !r.voice).map((r) => r.pos);
           if (!o.history || unread.length === 0) return { fresh, shown: fresh as ShownRecord[] };
           return { fresh, shown: withArchive(fresh, await fetchArchive(s, Math.min(...unread) - 1, Math.max(...unread))) };
         });

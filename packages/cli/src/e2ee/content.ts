@@ -22,6 +22,35 @@ export interface Content {
    * the other side's messages).
    */
   hidden?: 'receipt';
+  /** A call's WebRTC signal from the web app (`{type: 'call-signal', signal}`): shown as such, never as unreadable. */
+  voice?: VoiceSignal;
+}
+
+/** What `read` says of a web voice signal: its kind and call, never the SDP or candidates. */
+export interface VoiceSignal {
+  kind: string;
+  callId: string;
+}
+
+const VOICE_KINDS: Record<string, string> = {
+  offer: 'offer',
+  answer: 'answer',
+  ice: 'network candidate',
+  hangup: 'hang-up',
+  media: 'mute/hold state',
+};
+
+/** The kind and call of a call-signal content, when it has the shape the web app writes. */
+export function voiceSignalOf(v: { type?: unknown; signal?: unknown }): VoiceSignal | null {
+  if (v.type !== 'call-signal' || !v.signal || typeof v.signal !== 'object') return null;
+  const { kind, callId } = v.signal as { kind?: unknown; callId?: unknown };
+  if (typeof kind !== 'string' || typeof callId !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(callId)) return null;
+  return { kind: Object.hasOwn(VOICE_KINDS, kind) ? kind : 'unknown', callId };
+}
+
+/** "voice signal for call X (offer)" */
+export function describeVoiceSignal(v: VoiceSignal): string {
+  return `voice signal for call ${v.callId} (${VOICE_KINDS[v.kind] ?? 'of an unknown kind'})`;
 }
 
 export function decodeContent(bytes: Uint8Array): Content {
@@ -34,8 +63,10 @@ export function decodeContent(bytes: Uint8Array): Content {
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     return { text: null, error: 'BAD_CONTENT: the decrypted message is not Parley message JSON' };
   }
-  const v = value as { text?: unknown; lang?: unknown; type?: unknown };
+  const v = value as { text?: unknown; lang?: unknown; type?: unknown; signal?: unknown };
   if (v.type === 'receipt') return { text: null, error: null, hidden: 'receipt' };
+  const voice = voiceSignalOf(v);
+  if (voice) return { text: null, error: null, voice };
   if (typeof v.text !== 'string') {
     const what = typeof v.type === 'string' ? ` (${v.type})` : '';
     return { text: null, error: `NOT_TEXT: an encrypted message of another kind${what}` };

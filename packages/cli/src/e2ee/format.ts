@@ -1,4 +1,5 @@
 // How a device's view of a line is printed: one line of text, or one JSON object, per record.
+import { describeVoiceSignal, type VoiceSignal, voiceSignalOf } from './content.js';
 import type { ArchiveEntry } from './station-api.js';
 import type { MessageRecord, TimelineRecord } from './store.js';
 
@@ -20,6 +21,8 @@ export interface MessageJson {
   translationOf?: string;
   /** A translation replaced by a later revision (same original, language and side). */
   revised?: boolean;
+  /** A call's voice signal from the web app: its kind and call (text is null, error null). */
+  voice?: VoiceSignal;
 }
 
 export interface EventJson {
@@ -45,6 +48,8 @@ export function withArchive(records: TimelineRecord[], archive: Map<number, Arch
     if (!a) return r;
     const decoded = a.text === null ? null : archiveText(a.text);
     if (decoded?.hidden) return { ...r, hidden: decoded.hidden };
+    if (decoded?.voice)
+      return { ...r, sender: a.sender, text: null, error: null, voice: decoded.voice, verified: false, status: 'archive' as const };
     return {
       ...r,
       sender: a.sender,
@@ -57,11 +62,13 @@ export function withArchive(records: TimelineRecord[], archive: Map<number, Arch
   });
 }
 
-function archiveText(b64: string): { text: string; lang?: string; hidden?: 'receipt' } {
+function archiveText(b64: string): { text: string; lang?: string; hidden?: 'receipt'; voice?: VoiceSignal } {
   const raw = Buffer.from(b64, 'base64url').toString('utf8');
   try {
-    const v = JSON.parse(raw) as { text?: unknown; lang?: unknown; type?: unknown };
+    const v = JSON.parse(raw) as { text?: unknown; lang?: unknown; type?: unknown; signal?: unknown };
     if (v && v.type === 'receipt') return { text: '', hidden: 'receipt' };
+    const voice = v && typeof v === 'object' ? voiceSignalOf(v) : null;
+    if (voice) return { text: '', voice };
     if (v && typeof v.text === 'string') return typeof v.lang === 'string' ? { text: v.text, lang: v.lang } : { text: v.text };
   } catch {
     // plain text
@@ -91,6 +98,7 @@ export function toJson(r: ShownRecord): MessageJson | EventJson {
     ref: r.ref ?? null,
     ...(r.translationOf ? { translationOf: r.translationOf } : {}),
     ...(r.revised ? { revised: true } : {}),
+    ...(r.voice ? { voice: r.voice } : {}),
   };
 }
 
@@ -149,6 +157,7 @@ export function toText(r: ShownRecord): string {
   }
   const id = r.ref ? ` (${r.ref})` : '';
   const who = `${r.sender.handle}@${r.sender.station}`;
+  if (r.voice) return `#${r.pos} ${at} ${MARK[r.status] ?? '?'} ${who}: ${describeVoiceSignal(r.voice)}`;
   const lang = r.lang ? ` [${r.lang}]` : '';
   const mark = MARK[r.status] ?? '?';
   switch (r.status) {

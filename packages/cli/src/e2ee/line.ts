@@ -232,6 +232,7 @@ async function decryptInto(s: LineSession, d: Deferred, bytes: Uint8Array, b: Ba
     };
     if (c.lang) rec.lang = c.lang;
     if (c.hidden) rec.hidden = c.hidden;
+    if (c.voice) rec.voice = c.voice;
     b.records.push(tagged(rec, d));
   } catch (e) {
     if (e instanceof E2eeError && e.code === 'OWN_MESSAGE') {

@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { deserializeGroup, type GroupState, importDevice, type DeviceIdentity, exportDevice, serializeGroup } from '@parley/e2ee';
 import type { LineEvent } from '@parley/calls';
 import { ParleyError } from '@parley/protocol';
+import type { VoiceSignal } from './content.js';
 import { appendDurable, ensureDir, readIfExists, writeFileAtomic } from './files.js';
 
 export interface StoredKeyPackage {
@@ -117,6 +118,8 @@ export interface MessageRecord {
   revised?: boolean;
   /** Not something anyone said: a read receipt (kept so a placeholder at its position is replaced, never printed). */
   hidden?: 'receipt';
+  /** A call's voice signal from the web app (content.ts): printed as such, not as a message. */
+  voice?: VoiceSignal;
 }
 
 export type EventKind = 'joined' | 'roster' | 'keys' | 'removed' | 'call' | 'error';
