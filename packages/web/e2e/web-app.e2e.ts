@@ -599,6 +599,59 @@ describe('the web app between two stations', () => {
     }
   });
 
+  it('links a line from the admin pages of two stations in one browser, both logins kept, the same safety number shown', async () => {
+    await enrolled(mo, 'admin', 'Station Administrator', 'admin', PASSWORD('moscow', 'admin'));
+    // One browser, both stations on 127.0.0.1: cookies ignore ports, so each station names its own.
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    try {
+      const adminW = await ctx.newPage();
+      const adminM = await ctx.newPage();
+      for (const p of [adminW, adminM]) p.setDefaultTimeout(20_000);
+      await login(adminW, wa.url, 'admin', PASSWORD('washington', 'admin'));
+      await login(adminM, mo.url, 'admin', PASSWORD('moscow', 'admin'));
+      const cookies = (await ctx.cookies()).map((c) => c.name).sort();
+      assert.equal(cookies.length, 2, `one cookie per station: ${cookies.join(', ')}`);
+      await adminW.goto(`${wa.url}/admin`);
+      await adminW.getByRole('heading', { name: 'Station administration' }).waitFor();
+
+      const invite = adminW.getByRole('region', { name: 'Invite another station to a line' });
+      await invite.getByLabel('Line name').fill('Press Line');
+      await invite.getByText(/A line name is 1–64 characters/).waitFor();
+      await invite.getByLabel('Line name').fill('press-line');
+      await invite.getByRole('button', { name: 'Create invitation' }).click();
+      await invite.getByText('Choose at least one member to hold a seat on our side.').waitFor();
+      assert.equal(await invite.getByLabel('Line name').inputValue(), 'press-line', 'what was typed stays');
+      await invite.getByRole('checkbox', { name: /^duty/ }).check();
+      await invite.getByRole('button', { name: 'Create invitation' }).click();
+      const invitation = await invite.getByTestId('invitation-text').inputValue();
+      assert.match(invitation, /^parley1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+
+      await adminM.goto(`${mo.url}/admin`);
+      const accept = adminM.getByRole('region', { name: 'Accept an invitation' });
+      // A damaged invitation is refused with its code; what was pasted stays for another try.
+      await accept.getByLabel('Invitation from the other station').fill(`${invitation.slice(0, -4)}AAAA`);
+      await accept.getByRole('checkbox', { name: /^duty/ }).check();
+      await accept.getByRole('button', { name: 'Accept invitation' }).click();
+      await accept.getByText(/INVITATION_TAMPERED/).waitFor();
+      await accept.getByLabel('Invitation from the other station').fill(invitation);
+      await accept.getByRole('button', { name: 'Accept invitation' }).click();
+      const shown = ((await accept.getByTestId('accepted-safety-number').textContent()) ?? '').replace(/\D/g, '');
+      assert.equal(shown.length, 60);
+      await adminM.getByRole('row', { name: /press-line/ }).waitFor();
+      await shot(adminM, 'admin-invitations');
+
+      // Washington's admin page lists the line with the same safety number, still logged in.
+      await adminW.reload();
+      const row = adminW.getByRole('row', { name: /press-line/ });
+      await row.waitFor({ timeout: 20_000 });
+      assert.equal(((await row.getByTestId('line-safety-number').textContent()) ?? '').replace(/\D/g, ''), shown);
+      await adminM.reload();
+      await adminM.getByRole('heading', { name: 'Station administration' }).waitFor();
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('leaves no plaintext anywhere in either station’s data directory', async () => {
     await Promise.all([wa.stop(), mo.stop()]);
     assert.ok(SENT.length >= 12);

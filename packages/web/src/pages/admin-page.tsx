@@ -2,6 +2,7 @@ import type { AdminAddMemberResponse, AdminLinesResponse, AdminMembersResponse, 
 import { ROLES } from '@parley/protocol/roles';
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { api, describeError, isUnauthenticated } from '../api.js';
+import { AcceptForm, InviteForm } from '../components/admin-invitations.js';
 import { ErrorAlert } from '../components/alert.js';
 import { HealthLamp } from '../components/health-lamp.js';
 import { ROLE_LABEL } from '../components/roles.js';
@@ -23,6 +24,7 @@ export function AdminPage() {
   const [members, setMembers] = useState<Member[] | null>(null);
   const [membersError, setMembersError] = useState<string | null>(null);
   const [issued, setIssued] = useState<IssuedSecret | null>(null);
+  const [linesVersion, setLinesVersion] = useState(0);
 
   const loadMembers = useCallback(async () => {
     try {
@@ -64,7 +66,11 @@ export function AdminPage() {
           }}
         />
       </div>
-      <AdminLines />
+      <AdminLines version={linesVersion} />
+      <div className="admin-grid admin-grid-even">
+        <InviteForm members={members} onDone={() => setLinesVersion((v) => v + 1)} />
+        <AcceptForm members={members} onDone={() => setLinesVersion((v) => v + 1)} />
+      </div>
     </section>
   );
 }
@@ -235,10 +241,11 @@ function AddMemberForm({ onAdded }: { onAdded: (r: AdminAddMemberResponse) => vo
   );
 }
 
-function AdminLines() {
+function AdminLines({ version }: { version: number }) {
   const [lines, setLines] = useState<AdminLinesResponse['lines'] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const now = useNow();
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new version (a line invited or accepted here) reloads at once
   useEffect(() => {
     let alive = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -259,17 +266,13 @@ function AdminLines() {
       alive = false;
       clearTimeout(timer);
     };
-  }, []);
+  }, [version]);
   return (
     <section className="card panel" aria-labelledby="admin-lines-heading">
       <h2 id="admin-lines-heading">All lines of this station</h2>
       {error && <ErrorAlert>{error}</ErrorAlert>}
       {lines === null && !error && <p aria-busy="true">Loading lines…</p>}
-      {lines?.length === 0 && (
-        <p className="muted">
-          No lines yet. Create one with <code>parley line invite</code> on the station's machine.
-        </p>
-      )}
+      {lines?.length === 0 && <p className="muted">No lines yet. Invite another station below, or accept its invitation.</p>}
       {lines && lines.length > 0 && (
         <div className="table-scroll">
           <table>
@@ -281,6 +284,7 @@ function AdminLines() {
                 <th scope="col">Last contact</th>
                 <th scope="col">Our seats</th>
                 <th scope="col">Backlog out / in</th>
+                <th scope="col">Safety number</th>
               </tr>
             </thead>
             <tbody>
@@ -295,6 +299,11 @@ function AdminLines() {
                   <td>{l.seats.map((s) => s.handle).join(', ') || '—'}</td>
                   <td>
                     {l.backlogOut} / {l.backlogIn}
+                  </td>
+                  <td>
+                    <code className="safety-small" data-testid="line-safety-number">
+                      {l.safetyNumber}
+                    </code>
                   </td>
                 </tr>
               ))}
