@@ -39,6 +39,8 @@ describe('end-to-end encryption of a line (MLS)', () => {
   let wa: StationProcess;
   let mo: StationProcess;
   const secretWords = ['ORCHID-TANGO-5521', 'ВОЛГА-КРЕМЕНЬ-9034', 'SAPPHIRE-LEDGER-7788'];
+  /** Interpreters' translations (issue 9): end-to-end encrypted like messages, never at rest in clear. */
+  const translatedWords = ['ОРХИДЕЯ-ТАНГО-5521-ПЕРЕВОД'];
   let alice1: TestDevice;
   let alice2: TestDevice;
   let boris: TestDevice;
@@ -106,6 +108,19 @@ describe('end-to-end encryption of a line (MLS)', () => {
       deviceId: alice1.deviceId,
     });
     assert.deepEqual(boris.refused, []);
+  });
+
+  it('carries an interpreter\u2019s translation to the other station, both holding only ciphertext', async () => {
+    // carol, moscow's interpreter, renders alice's message: it is on washington's (the inviter's) stream.
+    const items = (await carol.call<{ items: Item[] }>('GET', `/api/v1/lines/${LINE}/items?after=0&limit=1000`)).items;
+    const original = items.find((i) => i.kind === 'mls' && i.sender.handle === 'alice');
+    assert.ok(original, 'alice\u2019s message is on moscow\u2019s timeline');
+    await carol.sync(LINE);
+    await carol.translate(LINE, { side: 'inviter', seq: original.seq }, 'ru', translatedWords[0] as string);
+    await waitFor('washington to hold the translation', async () => {
+      const at = (await alice1.call<{ items: Item[] }>('GET', `/api/v1/lines/${LINE}/items?after=0&limit=1000`)).items;
+      return at.some((i) => i.kind === 'translation' && i.sender.handle === 'carol') ? true : undefined;
+    });
   });
 
   it('refuses a key package whose binding was not signed by the device\u2019s own station', async () => {
@@ -238,7 +253,7 @@ describe('end-to-end encryption of a line (MLS)', () => {
     for (const st of [wa, mo]) {
       for (const file of filesUnder(st.dir)) {
         const bytes = readFileSync(file);
-        for (const w of [...secretWords, 'after many epochs']) {
+        for (const w of [...secretWords, ...translatedWords, 'after many epochs']) {
           assert.equal(bytes.includes(Buffer.from(w, 'utf8')), false, `${w} found in ${file}`);
           assert.equal(bytes.includes(Buffer.from(Buffer.from(w).toString('base64url'))), false, `${w} (base64) found in ${file}`);
         }

@@ -122,6 +122,19 @@ export class TestDevice {
     }
   }
 
+  /** An interpreter's translation of message `of` (issue 9): the text encrypted in the group, `{text, lang}` as clients write it. */
+  async translate(line: string, of: { side: 'inviter' | 'acceptor'; seq: number }, lang: string, text: string): Promise<void> {
+    if (!this.group) throw new Error(`${this.handle}/${this.deviceId} is not in the group yet`);
+    const out = await encrypt(this.group, new TextEncoder().encode(JSON.stringify({ text, lang })));
+    this.group = out.state;
+    await this.call('POST', `/api/v1/lines/${line}/translations`, {
+      of,
+      lang,
+      body: Buffer.from(out.message).toString('base64url'),
+      clientId: `t-${Math.random().toString(36).slice(2, 12)}`,
+    });
+  }
+
   async send(line: string, text: string): Promise<void> {
     if (!this.group) throw new Error(`${this.handle}/${this.deviceId} is not in the group yet`);
     const out = await encrypt(this.group, new TextEncoder().encode(text));
