@@ -2,12 +2,11 @@
 // short command's time resolving and reading hundreds of small module files (typebox alone
 // has ~700). One bundle with lazily loaded chunks starts in a fraction of that time.
 // Native and optional native modules stay outside and load from node_modules as usual.
-import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-rmSync(`${root}/dist/bundle`, { recursive: true, force: true });
+// Old chunks are left in place: a station started from the previous bundle may still load them.
 await build({
   cwd: root,
   input: { parley: 'dist/src/bin.js' },

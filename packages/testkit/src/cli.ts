@@ -1,7 +1,35 @@
 import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const CLI_BIN = fileURLToPath(new URL('../../../cli/dist/bundle/parley.js', import.meta.url));
+const PACKAGES = fileURLToPath(new URL('../../../', import.meta.url));
+const BUNDLE = join(PACKAGES, 'cli/dist/bundle/parley.js');
+const UNBUNDLED = join(PACKAGES, 'cli/dist/src/bin.js');
+
+function newestJs(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestJs(p));
+    else if (e.name.endsWith('.js')) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * The bundled CLI (what users run) unless it is older than the compiled code it is made of:
+ * after a bare `tsc -b` without `npm run build`, tests run the fresh unbundled code instead of
+ * silently testing yesterday's bundle.
+ */
+function cliBin(): string {
+  if (!existsSync(BUNDLE)) return UNBUNDLED;
+  const built = statSync(BUNDLE).mtimeMs;
+  const sources = ['protocol', 'e2ee', 'record', 'calls', 'station', 'cli'].map((p) => join(PACKAGES, p, 'dist/src'));
+  return sources.some((dir) => existsSync(dir) && newestJs(dir) > built) ? UNBUNDLED : BUNDLE;
+}
+
+export const CLI_BIN = cliBin();
 
 export interface CliResult {
   code: number;

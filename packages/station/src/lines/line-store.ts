@@ -1,6 +1,7 @@
 import type { ItemKind } from '@parley/protocol';
 import { type Item, ParleyError, type Seat, type Role, storedLangs } from '@parley/protocol';
 import { sql } from 'kysely';
+import { derivedTransaction } from '../db/derived-writes.js';
 import type { Db } from '../db/open.js';
 import { prepared } from '../db/prepared.js';
 import { noteSeats } from '../e2ee/seat-history.js';
@@ -162,25 +163,32 @@ export async function insertItems(db: Db, trx: Executor, rows: ItemsTable[]): Pr
   }
 }
 
+// What the peer told us (its acknowledgements, its stream position, when we last heard from
+// it) is learnt again from its next answer: written without waiting for the disk.
+
 /** Record the peer's acknowledgement. Monotonic: a late, smaller ack never moves it back. */
 export async function recordAck(db: Db, lineId: string, ackedSeq: number, now: number): Promise<void> {
-  await db
-    .updateTable('lines')
-    .set({ out_acked: sql<number>`CASE WHEN out_acked < ${ackedSeq} THEN ${ackedSeq} ELSE out_acked END`, last_contact_at: now })
-    .where('id', '=', lineId)
-    .execute();
+  await derivedTransaction(db, (trx) =>
+    trx
+      .updateTable('lines')
+      .set({ out_acked: sql<number>`CASE WHEN out_acked < ${ackedSeq} THEN ${ackedSeq} ELSE out_acked END`, last_contact_at: now })
+      .where('id', '=', lineId)
+      .execute(),
+  );
 }
 
 export async function recordHeartbeat(db: Db, lineId: string, peerSentSeq: number, peerAcked: number, now: number): Promise<void> {
-  await db
-    .updateTable('lines')
-    .set({
-      peer_sent_seq: sql<number>`CASE WHEN peer_sent_seq < ${peerSentSeq} THEN ${peerSentSeq} ELSE peer_sent_seq END`,
-      out_acked: sql<number>`CASE WHEN out_acked < ${peerAcked} AND ${peerAcked} <= out_seq THEN ${peerAcked} ELSE out_acked END`,
-      last_contact_at: now,
-    })
-    .where('id', '=', lineId)
-    .execute();
+  await derivedTransaction(db, (trx) =>
+    trx
+      .updateTable('lines')
+      .set({
+        peer_sent_seq: sql<number>`CASE WHEN peer_sent_seq < ${peerSentSeq} THEN ${peerSentSeq} ELSE peer_sent_seq END`,
+        out_acked: sql<number>`CASE WHEN out_acked < ${peerAcked} AND ${peerAcked} <= out_seq THEN ${peerAcked} ELSE out_acked END`,
+        last_contact_at: now,
+      })
+      .where('id', '=', lineId)
+      .execute(),
+  );
 }
 
 /**
