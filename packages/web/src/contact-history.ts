@@ -1,17 +1,32 @@
+import type { Call } from '@parley/calls';
 import type { Item } from '@parley/protocol';
 
-// "For the first time since …": how often the two sides talk on a line and how long the
-// silences between them last, from the items of its timeline. Times are our station's storage
-// times (storedAt), one clock for both directions.
+// "For the first time since …": how often the two sides are in contact on a line and how long the
+// silences between them last. A contact is a message (from the items of its timeline, at our
+// station's storage time), a call request, or a call that connected (at the time the hub, the
+// line's one sequencer, ordered it), either way.
 
 export const WEEK_MS = 7 * 24 * 3600_000;
 const DAY_MS = 24 * 3600_000;
 
+export type ContactKind = 'message' | 'call-request' | 'call';
+
+/** One contact: which way (out: our side's doing) and when. Without a kind, a message. */
+export interface Contact {
+  dir: Item['dir'];
+  storedAt: number;
+  kind?: ContactKind;
+}
+
 export interface WeekCount {
   /** Monday 00:00 UTC that starts the week. */
   weekStart: number;
+  /** Contacts by our side / by the other side. */
   sent: number;
   received: number;
+  messages: number;
+  callRequests: number;
+  calls: number;
 }
 
 export interface Gap {
@@ -24,13 +39,16 @@ export interface ContactHistory {
   total: number;
   sent: number;
   received: number;
+  messages: number;
+  callRequests: number;
+  calls: number;
   firstAt: number | null;
   lastAt: number | null;
   /** Up to `maxWeeks` weeks ending with the current one, oldest first, including silent weeks. */
   weeks: WeekCount[];
-  /** The longest silence between two consecutive messages. */
+  /** The longest silence between two consecutive contacts. */
   longestGap: Gap | null;
-  /** The silence that the latest message broke: "first contact since gap.from". */
+  /** The silence that the latest contact broke: "first contact since gap.from". */
   latestGap: Gap | null;
 }
 
@@ -42,18 +60,40 @@ export function weekStartOf(t: number): number {
   return (day - weekday) * DAY_MS;
 }
 
-export function contactHistory(items: readonly Pick<Item, 'dir' | 'storedAt'>[], now: number, maxWeeks = 12): ContactHistory {
+/**
+ * A line's calls as contacts: each request (by the side that asked), and each call that
+ * connected. `ourSide` is this station's side of the line.
+ */
+export function callContacts(calls: readonly Call[], ourSide: 'inviter' | 'acceptor'): Contact[] {
+  const out: Contact[] = [];
+  for (const c of calls) {
+    const dir = c.requester.side === ourSide ? 'out' : 'in';
+    out.push({ dir, storedAt: c.reached.requested.at, kind: 'call-request' });
+    const connected = c.reached.connected;
+    if (connected) out.push({ dir, storedAt: connected.at, kind: 'call' });
+  }
+  return out;
+}
+
+export function contactHistory(items: readonly Contact[], now: number, maxWeeks = 12): ContactHistory {
   const times = items.map((i) => i.storedAt).sort((a, b) => a - b);
   const sent = items.filter((i) => i.dir === 'out').length;
+  const by = { message: 0, 'call-request': 0, call: 0 } satisfies Record<ContactKind, number>;
+  for (const i of items) by[i.kind ?? 'message']++;
   const thisWeek = weekStartOf(now);
   const firstWeek = Math.max(thisWeek - (maxWeeks - 1) * WEEK_MS, times.length > 0 ? weekStartOf(times[0] as number) : thisWeek);
   const weeks: WeekCount[] = [];
-  for (let w = firstWeek; w <= thisWeek; w += WEEK_MS) weeks.push({ weekStart: w, sent: 0, received: 0 });
+  for (let w = firstWeek; w <= thisWeek; w += WEEK_MS)
+    weeks.push({ weekStart: w, sent: 0, received: 0, messages: 0, callRequests: 0, calls: 0 });
   for (const i of items) {
     const w = weeks[Math.round((weekStartOf(i.storedAt) - firstWeek) / WEEK_MS)];
     if (!w || weekStartOf(i.storedAt) !== w.weekStart) continue;
     if (i.dir === 'out') w.sent++;
     else w.received++;
+    const kind = i.kind ?? 'message';
+    if (kind === 'message') w.messages++;
+    else if (kind === 'call-request') w.callRequests++;
+    else w.calls++;
   }
   let longestGap: Gap | null = null;
   for (let k = 1; k < times.length; k++) {
@@ -68,6 +108,9 @@ export function contactHistory(items: readonly Pick<Item, 'dir' | 'storedAt'>[],
     total: items.length,
     sent,
     received: items.length - sent,
+    messages: by.message,
+    callRequests: by['call-request'],
+    calls: by.call,
     firstAt: times[0] ?? null,
     lastAt: times[n - 1] ?? null,
     weeks,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { contactHistory, formatDuration, WEEK_MS, weekStartOf } from '../src/contact-history.js';
+import type { Call } from '../src/calls.js';
+import { callContacts, contactHistory, formatDuration, WEEK_MS, weekStartOf } from '../src/contact-history.js';
 
 const DAY = 24 * 3600_000;
 const at = (iso: string) => Date.parse(iso);
@@ -71,6 +72,42 @@ describe('contact history', () => {
       h.weeks.reduce((n, w) => n + w.sent + w.received, 0),
       0,
     );
+  });
+
+  it('counts call requests and connected calls as contacts, by the side that asked, per week and in the gaps', () => {
+    const t0 = at('2026-11-02T08:00:00Z');
+    const stamp = (t: number, side: 'inviter' | 'acceptor') => ({ at: t, by: { side, handle: 'chief' } });
+    const call = (id: string, side: 'inviter' | 'acceptor', requested: number, connected?: number): Call =>
+      ({
+        callId: id,
+        requester: { side, handle: 'chief' },
+        reached:
+          connected === undefined
+            ? { requested: stamp(requested, side) }
+            : { requested: stamp(requested, side), connected: stamp(connected, side) },
+      }) as unknown as Call; // only the fields callContacts reads
+    const calls = [call('c1', 'acceptor', t0 + 20 * DAY, t0 + 20 * DAY + 60_000), call('c2', 'inviter', t0 + 22 * DAY)];
+    // We are the inviter: c1 was asked for by the other side, c2 by ours.
+    assert.deepEqual(callContacts(calls, 'inviter'), [
+      { dir: 'in', storedAt: t0 + 20 * DAY, kind: 'call-request' },
+      { dir: 'in', storedAt: t0 + 20 * DAY + 60_000, kind: 'call' },
+      { dir: 'out', storedAt: t0 + 22 * DAY, kind: 'call-request' },
+    ]);
+    const h = contactHistory([{ dir: 'out', storedAt: t0 }, ...callContacts(calls, 'inviter')], t0 + 23 * DAY);
+    assert.equal(h.total, 4);
+    assert.deepEqual([h.messages, h.callRequests, h.calls], [1, 2, 1]);
+    assert.deepEqual(
+      h.weeks.map((w) => [new Date(w.weekStart).toISOString().slice(0, 10), w.messages, w.callRequests, w.calls]),
+      [
+        ['2026-11-02', 1, 0, 0],
+        ['2026-11-09', 0, 0, 0],
+        ['2026-11-16', 0, 1, 1],
+        ['2026-11-23', 0, 1, 0],
+      ],
+    );
+    // The call request after 20 silent days is "the first contact since" the message.
+    assert.deepEqual(h.longestGap, { from: t0, to: t0 + 20 * DAY, ms: 20 * DAY });
+    assert.equal(h.lastAt, t0 + 22 * DAY);
   });
 
   it('formats durations for people', () => {

@@ -142,7 +142,7 @@ export function ConversationPage({ line }: { line: string }) {
         ) : (
           <p aria-busy="true">Loading the roster…</p>
         )}
-        <ContactHistoryPanel items={messageRecords} now={now} />
+        <ContactHistoryPanel items={messageRecords} calls={calls.calls} side={conv.summary?.side} now={now} />
       </aside>
     </div>
   );
