@@ -132,6 +132,35 @@ describe('a line’s engine in the web app', () => {
     assert.deepEqual(await engine.loadHistory(async (after) => line.historyPage(after)), [], 'nothing left to load');
   });
 
+  it('leaves no placeholder for a voice signal from before it joined, and hands later ones to the voice panel', async () => {
+    const { encrypt } = await import('@parley/e2ee');
+    const { encodeSignalContent, SIGNAL_AAD } = await import('../src/message-codec.js');
+    const line = await FakeLine.create();
+    const { ctx } = await line.webDevice();
+    const { topUpKeyPackages } = await import('../src/e2ee/device.js');
+    await topUpKeyPackages(ctx);
+    const engine = await LineEngine.open(ctx, line.summary());
+    const signal = { kind: 'hangup', callId: 'call0000000000000001' };
+    const borisSignals = async () => {
+      const out = await encrypt(line.borisState, encodeSignalContent(signal), { authenticatedData: SIGNAL_AAD });
+      line.borisState = out.state;
+      line.push('in', 'chief', 'mls', out.message);
+    };
+    await line.borisSays('Old news');
+    await borisSignals();
+    await line.addWebDevice();
+    await borisSignals();
+    const got = await engine.ingest(line.after(0));
+    assert.deepEqual(
+      got.map((r) => r.body.t),
+      ['before-join', 'event', 'signal'],
+      'the old message keeps its placeholder; the old signal has none',
+    );
+    const last = got[2]?.body;
+    assert.ok(last?.t === 'signal' && !last.own);
+    assert.deepEqual(last.signal, signal);
+  });
+
   it('holds a message sent after a commit it has not seen yet, and reads it once the commit comes', async () => {
     const { line, engine } = await joined();
     // The hub orders a commit (another device is added); boris writes in the new epoch; his

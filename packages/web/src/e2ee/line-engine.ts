@@ -550,9 +550,9 @@ export class LineEngine {
       delete s.meta.sealed[item.clientId];
       return;
     }
-    // A read receipt (tagged in its clear header) that this device cannot read (yet) leaves no
-    // placeholder: it is not something anyone said.
-    const receipt = headerAadIs(bytes, RECEIPT_AAD);
+    // A read receipt or a call's voice signal (each tagged in its clear header) that this device
+    // cannot read (yet) leaves no placeholder: it is not something anyone said.
+    const receipt = headerAadIs(bytes, RECEIPT_AAD) || headerAadIs(bytes, SIGNAL_AAD);
     const group = s.group;
     if (!group) {
       if (!receipt) put({ t: 'before-join', epoch: info.epoch });
