@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LineSummary } from '@parley/protocol';
-import { cliOk, runCli, StationProcess } from '@parley/testkit';
+import { cliMember, cliOk, runCli, StationProcess } from '@parley/testkit';
 import { lineSummary, waitFor } from './support/line-client.js';
 
 const LINE = 'hotline';
@@ -107,6 +107,17 @@ describe('working languages of a line', () => {
     }
     assert.deepEqual((await status(wa)).languages, { ours: ['en'], peer: ['ru', 'uk'] });
     assert.deepEqual((await status(mo)).languages, { ours: ['ru', 'uk'], peer: ['en'] });
+  });
+
+  it('tags a member\u2019s message with our side\u2019s main language when they name none', async () => {
+    const profile = await cliMember(mo, 'deputy', 'deputy');
+    await cliOk(['line', 'seat', 'add', '--data', mo.dir, '--line', LINE, '--handle', 'deputy']);
+    await cliOk(['send', '--profile', profile, '--line', LINE, '--wait', '30', 'Без пометки языка']);
+    const shown = (await cliOk(['read', '--profile', profile, '--line', LINE, '--json']))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { text?: string; lang?: string });
+    assert.equal(shown.find((r) => r.text === 'Без пометки языка')?.lang, 'ru', 'moscow\u2019s main language is ru (of ru,uk)');
   });
 
   it('tells a peer that was away when the line is back (the hub\u2019s sync carries both lists)', async () => {

@@ -127,7 +127,7 @@ export function registerClientCommands(program: Command): void {
     .description('encrypt and send a message on a line; returns once your station has stored it durably')
     .requiredOption('--profile <dir>', 'profile directory')
     .requiredOption('--line <name>', 'line name')
-    .option('--lang <tag>', 'the language of the message (BCP 47, e.g. en, ru)')
+    .option('--lang <tag>', 'the language of the message (BCP 47, e.g. en, ru; default: our side\u2019s main working language on the line)')
     .option('--wait <seconds>', 'if the hub has not added this device to the line\u2019s group yet, wait up to this long', '0')
     .option('--json', 'print the stored item as JSON')
     .argument('<text>', 'message text')
@@ -153,7 +153,8 @@ export function registerClientCommands(program: Command): void {
               process.stderr.write(`parley: could not refresh this device's keys (${why}); sending anyway\n`);
             }
           }
-          return sendText(s, text, o.lang);
+          // Untagged, a message is in our side's main working language of the line (issue 9).
+          return sendText(s, text, o.lang ?? s.line.languages?.ours[0]);
         });
         if (res) break;
         await sleep(300);
