@@ -4,8 +4,12 @@
 // LANG_INVALID and change nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { LineSummary } from '@parley/protocol';
 import { cliMember, cliOk, runCli, StationProcess } from '@parley/testkit';
+import { signRequest } from '../src/federation/signing.js';
+import { StationKey } from '../src/identity/station-key.js';
 import { lineSummary, waitFor } from './support/line-client.js';
 
 const LINE = 'hotline';
@@ -107,6 +111,35 @@ describe('working languages of a line', () => {
     }
     assert.deepEqual((await status(wa)).languages, { ours: ['en'], peer: ['ru', 'uk'] });
     assert.deepEqual((await status(mo)).languages, { ours: ['ru', 'uk'], peer: ['en'] });
+  });
+
+  it('refuses a peer\u2019s languages that are ill-formed, unknown or not signed by the pinned key, storing nothing', async () => {
+    const lineId = ((await lineSummary(wa.url, waToken, LINE)) as unknown as LineSummary).id;
+    const moscowKey = StationKey.fromPem(readFileSync(join(mo.dir, 'station.key'), 'utf8'));
+    const path = `/fed/v1/lines/${lineId}/languages`;
+    const post = async (body: unknown, key: StationKey = moscowKey) => {
+      const raw = Buffer.from(JSON.stringify(body));
+      const res = await fetch(`${wa.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...signRequest(key, 'POST', path, raw) },
+        body: raw,
+      });
+      return { status: res.status, code: ((await res.json()) as { error?: { code?: string } }).error?.code };
+    };
+    const cases: [unknown, string, StationKey?][] = [
+      [{ langs: ['not a tag'] }, 'VALIDATION_FAILED'],
+      [{ langs: ['xx'] }, 'LANG_INVALID'],
+      [{ langs: ['ru', 'RU'] }, 'LANG_INVALID'],
+      [{ langs: [] }, 'LANG_INVALID'],
+      [{ langs: ['ru'], also: 'fr' }, 'VALIDATION_FAILED'],
+      [{ langs: ['de'] }, 'FED_BAD_SIGNATURE', StationKey.generate()],
+    ];
+    for (const [body, code, key] of cases) {
+      const r = await post(body, key);
+      assert.equal(r.code, code, JSON.stringify(body));
+      assert.ok(r.status >= 400);
+    }
+    assert.deepEqual((await status(wa)).languages.peer, ['ru', 'uk'], 'washington still holds moscow\u2019s languages as they were');
   });
 
   it('tags a member\u2019s message with our side\u2019s main language when they name none', async () => {
