@@ -40,7 +40,7 @@ export const CALL_ERROR_STATUS = {
   /** An SDP that is not a WebRTC audio description with a SHA-256 DTLS fingerprint. */
   MALFORMED_SDP: 400,
   /** The station's ICE servers setting (station.json `ice`, PARLEY_ICE_SERVERS) or an answer of GET /api/v1/ice is not valid. */
-  ICE_CONFIG_INVALID: 500,
+  ICE_CONFIG_INVALID: 400,
   TEST_NOT_FOUND: 404,
   TEST_EXISTS: 409,
   TEST_ALREADY_ACKNOWLEDGED: 409,
