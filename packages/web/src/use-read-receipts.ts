@@ -7,6 +7,8 @@ import type { ConversationState } from './use-conversation.js';
 
 /** Receipts wait this long after the newest message was shown, so a burst of messages makes one receipt. */
 export const RECEIPT_DEBOUNCE_MS = 1500;
+/** While messages keep coming, a receipt still goes out at most this long after the first one shown. */
+export const RECEIPT_MAX_WAIT_MS = 5000;
 /** After a failed send, the next try waits at least this long. */
 const RETRY_MS = 10_000;
 
@@ -23,6 +25,7 @@ export function useReadReceipts(line: string, conv: ConversationState): void {
   const [visible, setVisible] = useState(() => typeof document === 'undefined' || document.visibilityState === 'visible');
   const sending = useRef(false);
   const failedAt = useRef(0);
+  const due = useRef<number | null>(null);
   const [retryTick, setRetryTick] = useState(0);
 
   useEffect(() => {
@@ -36,12 +39,16 @@ export function useReadReceipts(line: string, conv: ConversationState): void {
   const lineId = summary?.id;
   const ourSide = summary?.side;
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: retryTick re-runs the effect after a failure on purpose
+  // biome-ignore lint/correctness/useExhaustiveDependencies: retryTick re-runs the effect after a send or a failure on purpose
   useEffect(() => {
     if (!engine || membership !== 'member' || !lineId || !ourSide || !visible) return;
     const peerSide: Side = ourSide === 'inviter' ? 'acceptor' : 'inviter';
-    if (!receiptToSend(records, peerSide, marks.get(lineId))) return;
-    const wait = Math.max(RECEIPT_DEBOUNCE_MS, failedAt.current + RETRY_MS - Date.now());
+    if (!receiptToSend(records, peerSide, marks.get(lineId))) {
+      due.current = null;
+      return;
+    }
+    due.current ??= Date.now() + RECEIPT_MAX_WAIT_MS;
+    const wait = Math.max(Math.min(RECEIPT_DEBOUNCE_MS, due.current - Date.now()), failedAt.current + RETRY_MS - Date.now(), 0);
     const timer = setTimeout(() => {
       if (sending.current || document.visibilityState !== 'visible') return;
       // Taken again now: what was shown meanwhile goes in this receipt.
@@ -60,6 +67,8 @@ export function useReadReceipts(line: string, conv: ConversationState): void {
           });
           marks.set(lineId, upTo.seq);
           failedAt.current = 0;
+          due.current = null;
+          setRetryTick((n) => n + 1); // what was shown while this one was on its way goes in the next
         } catch (e) {
           // Not worth troubling the officer: the next message read, or the retry, sends a newer one.
           console.warn('could not send a read receipt', e);
