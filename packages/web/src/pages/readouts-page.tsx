@@ -1,5 +1,5 @@
-import type { Readout } from '@parley/protocol';
-import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import type { LineSummary, Readout } from '@parley/protocol';
+import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { api, describeError, isUnauthenticated } from '../api.js';
 import { ErrorAlert, Notice } from '../components/alert.js';
 import { useTitle } from '../hooks.js';
@@ -157,6 +157,24 @@ function DraftForm({ line, entries, onDrafted }: { line: string; entries: EntryV
   const [cites, setCites] = useState<number[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // The line's working languages (issue 9): a readout starts in ours, and suggests theirs second.
+  const [peerLang, setPeerLang] = useState<string | undefined>(undefined);
+  const langTouched = useRef(false);
+  useEffect(() => {
+    let alive = true;
+    api<LineSummary>('GET', `/api/v1/lines/${encodeURIComponent(line)}`).then(
+      (s) => {
+        if (!alive) return;
+        const ours = s.languages?.ours[0];
+        if (ours && !langTouched.current) setLang(ours);
+        setPeerLang(s.languages?.peer[0]);
+      },
+      () => undefined, // the form still works with the defaults
+    );
+    return () => {
+      alive = false;
+    };
+  }, [line]);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -191,7 +209,15 @@ function DraftForm({ line, entries, onDrafted }: { line: string; entries: EntryV
       </label>
       <label>
         Language (BCP 47, e.g. en, ru)
-        <input value={lang} onChange={(e) => setLang(e.target.value)} required maxLength={35} />
+        <input
+          value={lang}
+          onChange={(e) => {
+            langTouched.current = true;
+            setLang(e.target.value);
+          }}
+          required
+          maxLength={35}
+        />
       </label>
       <label>
         Text
@@ -201,7 +227,12 @@ function DraftForm({ line, entries, onDrafted }: { line: string; entries: EntryV
         <summary>Second language (optional)</summary>
         <label>
           Second language
-          <input value={langAlt} onChange={(e) => setLangAlt(e.target.value)} maxLength={35} />
+          <input
+            value={langAlt}
+            onChange={(e) => setLangAlt(e.target.value)}
+            maxLength={35}
+            placeholder={peerLang ? `${peerLang} (the other side’s)` : undefined}
+          />
         </label>
         <label>
           Text in the second language
