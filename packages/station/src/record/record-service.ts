@@ -173,14 +173,20 @@ export class RecordService {
     if (st.broken) return;
     const hub = line.role === 'inviter';
     if (hub && st.log.size === 0) await this.emitLinked(line);
+    // A fold that lost its race to another process of this station leaves `st` holding entries
+    // that were never stored: nothing more may be stated, signed or judged from it (a head
+    // signed over it contradicts the record both stations keep). The next step reloads.
     await this.fold(line, st);
+    if (st.broken) return;
     if (hub && Date.now() - st.lastReceiptAt >= RECEIPT_EVERY_MS) {
       st.lastReceiptAt = Date.now();
       if (await this.emitReceipts(line, st)) await this.fold(line, st);
+      if (st.broken) return;
     }
     if (hub && Date.now() - st.lastRosterAt >= ROSTER_EVERY_MS) {
       st.lastRosterAt = Date.now();
       if (await this.emitRoster(line, st)) await this.fold(line, st);
+      if (st.broken) return;
     }
     await this.comparePending(line, st);
     this.maybeSend(line, st);
@@ -420,6 +426,14 @@ export class RecordService {
   private async fold(line: LineRow, st: LineState): Promise<void> {
     const hubDir = line.role === 'inviter' ? 'out' : 'in';
     if (st.log.size === 0 && !(await this.foldLinked(line, st, hubDir))) return;
+    // Another process of this station may have folded since this one last did (the line moved
+    // between processes and back): judging new items from a stale state would raise false alarms.
+    const folded = await this.ctx.db.selectFrom('record_folds').select('folded_seq').where('line_id', '=', line.id).executeTakeFirst();
+    if (folded && num(folded.folded_seq) !== st.foldedSeq) {
+      this.states.delete(line.id);
+      st.broken = 'reloading';
+      return;
+    }
     for (;;) {
       const rows = await this.ctx.db
         .selectFrom('items')
@@ -619,6 +633,7 @@ export class RecordService {
 
   /** Our signature on our own head (made once, kept). */
   private async ownSignature(st: LineState, head: TreeHead): Promise<string> {
+    if (st.broken) throw new Error(`not signing: ${st.broken}`);
     const known = st.heads.get(head.size);
     const have = known && sameHead(known.head, head) ? known.signatures[st.side] : undefined;
     if (have) return have;
