@@ -5,7 +5,16 @@ import WebSocket from 'ws';
 import { apiCall } from '../api-client.js';
 import { validLang } from '../e2ee/content.js';
 import { type ShownRecord, toJson, toText, underOriginals, withArchive } from '../e2ee/format.js';
-import { compareRosters, type LineSession, requireMember, selfUpdateDue, selfUpdateWithRetry, sendText, syncLine } from '../e2ee/line.js';
+import {
+  compareRosters,
+  type LineSession,
+  requireMember,
+  selfUpdateDue,
+  selfUpdateWithRetry,
+  sendReceipt,
+  sendText,
+  syncLine,
+} from '../e2ee/line.js';
 import { withDevice, withLine } from '../e2ee/session.js';
 import type { ArchiveEntry } from '../e2ee/station-api.js';
 import { DeviceStore } from '../e2ee/store.js';
@@ -51,6 +60,16 @@ async function setUpDevice(profileDir: string, p: Profile): Promise<void> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface ReadOptions {
+  profile: string;
+  line: string;
+  after: string;
+  follow?: boolean;
+  json?: boolean;
+  history?: boolean;
+  markRead?: boolean;
+}
 
 function printRecords(records: ShownRecord[], json: boolean): void {
   // Read receipts are bookkeeping between the members' apps, not messages.
@@ -172,7 +191,11 @@ export function registerClientCommands(program: Command): void {
     .option('--follow', 'keep the connection open and print new messages as they arrive')
     .option('--json', 'one JSON object per line')
     .option('--history', 'fill in what this device cannot decrypt from the station\u2019s recorder archive (marked unverified)')
-    .action(async (o: { profile: string; line: string; after: string; follow?: boolean; json?: boolean; history?: boolean }) => {
+    .option(
+      '--mark-read',
+      'then tell the other side, end-to-end encrypted, that you have read up to the newest message shown (their web app shows it as read)',
+    )
+    .action(async (o: ReadOptions) => {
       const p = loadProfile(o.profile);
       const after = Number(o.after);
       if (!Number.isInteger(after) || after < 0) throw new ParleyError('VALIDATION_FAILED', '--after must be a whole number');
@@ -186,6 +209,8 @@ export function registerClientCommands(program: Command): void {
       const step = async () => {
         const { fresh, shown } = await withLine(o.profile, p, o.line, async (s) => {
           await syncLine(s);
+          // Receipts only for what this device decrypted; never shown as messages themselves.
+          if (o.markRead) await sendReceipt(s, store.readCache(o.line).timeline);
           const fresh = store.readCache(o.line).timeline.filter((r) => r.pos > after && printed.get(keyOf(r)) !== stateOf(r));
           const unread = fresh.filter((r) => r.t === 'msg' && r.text === null && !r.hidden && !r.voice).map((r) => r.pos);
           if (!o.history || unread.length === 0) return { fresh, shown: fresh as ShownRecord[] };

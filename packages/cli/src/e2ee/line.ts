@@ -191,6 +191,7 @@ function ownRecord(
     clientId: d.clientId,
   };
   if (sent?.lang) r.lang = sent.lang;
+  if (sent?.hidden) r.hidden = sent.hidden;
   if (d.epoch !== undefined) r.epoch = d.epoch;
   return r;
 }
@@ -695,6 +696,49 @@ export async function sendText(s: LineSession, text: string, lang?: string): Pro
   const payload = b64(out.message);
   // One client id for every attempt: a retried send is stored once.
   return retrying(() => s.ctx.api.send(s.state.meta.line, { kind: 'mls', payload, clientId }));
+}
+
+/** The clear tag of a read receipt's MLS header, the same as the web app's (packages/web/src/receipts.ts). */
+const RECEIPT_AAD = new TextEncoder().encode('parley/receipt');
+
+/**
+ * The newest message of the other side this device has read (decrypted, not a translation), as
+ * a receipt names it: the side whose stream carries it and its sequence number there.
+ */
+export function newestRead(
+  records: readonly TimelineRecord[],
+  ourSide: 'inviter' | 'acceptor',
+): { side: 'inviter' | 'acceptor'; seq: number } | null {
+  const peer = ourSide === 'inviter' ? 'acceptor' : 'inviter';
+  let seq = 0;
+  for (const r of records) {
+    if (r.t !== 'msg' || r.hidden || r.translationOf || r.text === null || !r.ref?.startsWith(`${peer}:`)) continue;
+    if (r.status !== 'ok' && r.status !== 'mismatch') continue;
+    seq = Math.max(seq, Number(r.ref.slice(peer.length + 1)) || 0);
+  }
+  return seq > 0 ? { side: peer, seq } : null;
+}
+
+/**
+ * Tell the line, end-to-end encrypted, that this member has read the other side's messages up
+ * to the newest one this device decrypted (`parley read --mark-read`): the web app shows them as
+ * read. Sent only when that is beyond the last receipt of this device. Returns what it said.
+ */
+export async function sendReceipt(s: LineSession, records: readonly TimelineRecord[]): Promise<{ side: string; seq: number } | null> {
+  const upTo = newestRead(records, s.line.side ?? 'inviter');
+  if (!upTo || upTo.seq <= (s.state.meta.receiptSeq ?? 0)) return null;
+  const group = requireMember(s);
+  const clientId = randomBytes(12).toString('base64url');
+  const content = new TextEncoder().encode(JSON.stringify({ type: 'receipt', readUpTo: upTo }));
+  const out = await encrypt(group, content, { authenticatedData: RECEIPT_AAD });
+  s.ctx.store.appendRecords(s.state.meta.line, [{ t: 'sent', clientId, text: '', at: s.ctx.now(), hidden: 'receipt' }]);
+  s.state.group = out.state;
+  s.state.meta.sendsSinceUpdate++;
+  s.state.meta.receiptSeq = upTo.seq;
+  s.ctx.store.saveLine(s.state);
+  const payload = b64(out.message);
+  await retrying(() => s.ctx.api.send(s.state.meta.line, { kind: 'mls', payload, clientId }));
+  return upTo;
 }
 
 /** Post-compromise security: fresh leaf and path keys for this device, ordered by the hub. */

@@ -79,6 +79,8 @@ export interface LineMeta {
   /** Every (station, handle) ever seen seated on this line: commits made while they held a seat must still verify. */
   knownSeats: SeatRef[];
   deferred: Deferred[];
+  /** The sequence number of the other side's stream up to which this device last sent a read receipt (`read --mark-read`). */
+  receiptSeq?: number;
 }
 
 export interface LineState {
@@ -144,6 +146,8 @@ export interface SentRecord {
   text: string;
   lang?: string;
   at: number;
+  /** A read receipt this device sent: its item comes back hidden. */
+  hidden?: 'receipt';
 }
 
 export type CacheRecord = MessageRecord | EventRecord | SentRecord;
