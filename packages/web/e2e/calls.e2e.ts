@@ -299,6 +299,19 @@ describe('calls in the web app between two stations', () => {
       await callItem(page, firstCall).locator('.voice[data-voice-state="connected"]').waitFor({ timeout: 30_000 });
     await Promise.all([audioFlowing(pageM, firstCall), audioFlowing(pageW, firstCall)]);
 
+    // Washington's page is reloaded mid-call: moscow's browser loses it, offers again (an ICE
+    // restart) and washington answers from its new session, with a new code on both sides.
+    const codeBefore = await callItem(pageM, firstCall).getByTestId('voice-code').textContent();
+    await pageW.reload();
+    await pageW.locator('.e2ee-status[data-membership="member"]').waitFor({ timeout: 30_000 });
+    await callItem(pageW, firstCall).getByRole('button', { name: 'Answer voice' }).click({ timeout: 60_000 });
+    await Promise.all([audioFlowing(pageM, firstCall), audioFlowing(pageW, firstCall)]);
+    const [codeM, codeW] = await Promise.all(
+      [pageM, pageW].map((p) => callItem(p, firstCall).getByTestId('voice-code').textContent({ timeout: 30_000 })),
+    );
+    assert.equal(codeM, codeW, 'both read the same new code');
+    assert.notEqual(codeM, codeBefore, 'a new session, a new code');
+
     // Washington's chief joins the call and its voice: a mesh of three, audio from both others.
     const ctxC = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     try {

@@ -73,6 +73,10 @@ async function firstCandidates(pc: RTCPeerConnection): Promise<void> {
 }
 
 /** An ICE restart on a connection that never dropped leaves it connected: say so. */
+function sameFingerprint(a: SdpFingerprint, b: SdpFingerprint): boolean {
+  return a.algorithm === b.algorithm && a.hex === b.hex;
+}
+
 function settled(peer: Peer): void {
   if (peer.pc.connectionState !== 'connected' || peer.pc.signalingState !== 'stable') return;
   if (peer.graceTimer) clearTimeout(peer.graceTimer);
@@ -296,14 +300,22 @@ export function VoicePanel({
     }
   };
 
-  const acceptOffer = async (peer: Peer, sdp: string, summary: SdpSummary, ice: RTCIceCandidateInit[] = []) => {
+  /**
+   * The participant's browser answers or offers with another DTLS certificate: a new session of
+   * theirs (the page was reloaded). Their signal is MLS-authenticated like the first, but the
+   * connection must start afresh, and the short code changes: both read out the new one.
+   */
+  const renewed = (old: Peer, offering: boolean): Peer => {
+    closePeer(old.key);
+    setNotice(`${nameOf(old.key)} came back from a new session of their browser: read out the new short code together.`);
+    return newPeer(old.target, offering);
+  };
+
+  const acceptOffer = async (given: Peer, sdp: string, summary: SdpSummary, ice: RTCIceCandidateInit[] = []) => {
+    let peer = given;
     const collision = peer.makingOffer || peer.pc.signalingState !== 'stable';
     if (collision && !peer.polite) return; // our offer wins; theirs is dropped
-    if (peer.remoteFp && (peer.remoteFp.hex !== summary.sha256.hex || peer.remoteFp.algorithm !== summary.sha256.algorithm)) {
-      setError(`${nameOf(peer.key)} changed their DTLS certificate in the middle of the call: refused. Hang up and call again.`);
-      closePeer(peer.key);
-      return;
-    }
+    if (peer.remoteFp && !sameFingerprint(peer.remoteFp, summary.sha256)) peer = renewed(peer, false);
     peer.remoteFp = summary.sha256;
     await peer.pc.setRemoteDescription({ type: 'offer', sdp });
     const hadTracks = peer.pc.getSenders().some((s) => s.track !== null);
@@ -470,9 +482,8 @@ export function VoicePanel({
           } else if (sig.kind === 'answer' && verdict.sdp) {
             const awaited = peer?.pc.signalingState === 'have-local-offer';
             if (!peer || !awaited) continue; // an answer to an offer we no longer hold
-            if (peer.remoteFp && peer.remoteFp.hex !== verdict.sdp.sha256.hex) {
-              setError(`${nameOf(key)} changed their DTLS certificate in the middle of the call: refused. Hang up and call again.`);
-              closePeer(key);
+            if (peer.remoteFp && !sameFingerprint(peer.remoteFp, verdict.sdp.sha256)) {
+              renewed(peer, true); // a fresh connection offers to their new session
               continue;
             }
             peer.remoteFp = verdict.sdp.sha256;
