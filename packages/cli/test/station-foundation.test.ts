@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { stationFingerprint } from '@parley/protocol';
 import { cliOk, lastLine, runCli, StationProcess, tempDir } from '@parley/testkit';
 
 // biome-ignore lint/suspicious/noExplicitAny: response JSON is probed field by field by assertions, which fail loudly on a wrong shape.
@@ -54,8 +55,10 @@ describe('station foundation', () => {
     const again = await runCli(['station', 'init', '--data', dir, '--name', 'moscow', '--url', 'http://127.0.0.1:1']);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /DATA_DIR_EXISTS/);
-    const shown = JSON.parse(await cliOk(['station', 'info', '--data', dir, '--json'])) as { fingerprint: string };
+    const shown = JSON.parse(await cliOk(['station', 'info', '--data', dir, '--json'])) as { fingerprint: string; publicKey: string };
     assert.equal(shown.fingerprint, info.fingerprint, 'the fingerprint is stable across runs');
+    // The public key shown (what `record verify` takes) is the one the fingerprint is of.
+    assert.equal(stationFingerprint(new Uint8Array(Buffer.from(shown.publicKey, 'base64url'))), info.fingerprint);
   });
 
   it('refuses a missing or corrupt data directory with a one-line reason', async () => {

@@ -86,14 +86,16 @@ export function registerAdminCommands(program: Command): void {
     });
   station
     .command('info')
-    .description('show the station name, fingerprint and URLs')
+    .description('show the station name, fingerprint, public key and URLs')
     .requiredOption('--data <dir>', 'data directory')
     .option('--json', 'print as JSON')
     .action(async (o: { data: string; json?: boolean }) => {
       const data = (await lib()).loadDataDir(o.data);
-      const info = { name: data.config.name, fingerprint: data.key.fingerprint, urls: data.config.urls };
+      // The public key is what `parley record verify --inviter-key/--acceptor-key` takes.
+      const publicKey = Buffer.from(data.key.publicKey).toString('base64url');
+      const info = { name: data.config.name, fingerprint: data.key.fingerprint, publicKey, urls: data.config.urls };
       if (o.json) printJson(info);
-      else process.stdout.write(`${info.name}\nFingerprint: ${info.fingerprint}\nURLs: ${info.urls.join(' ')}\n`);
+      else process.stdout.write(`${info.name}\nFingerprint: ${info.fingerprint}\nPublic key: ${publicKey}\nURLs: ${info.urls.join(' ')}\n`);
     });
 
   const member = program.command('member').description('manage the people of this station');
