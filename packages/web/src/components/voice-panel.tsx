@@ -46,6 +46,7 @@ interface Peer {
   stats: VoiceStats;
   graceTimer: ReturnType<typeof setTimeout> | null;
   restarts: number;
+  everConnected: boolean;
   audio: HTMLAudioElement;
 }
 
@@ -201,7 +202,11 @@ export function VoicePanel({
     peer.graceTimer = null;
     if (peer.restarts >= MAX_RESTARTS) {
       peer.status = 'failed';
-      setError(`The voice with ${nameOf(peer.key)} could not be reconnected. Hang up and start the voice again.`);
+      setError(
+        peer.everConnected
+          ? `The voice with ${nameOf(peer.key)} could not be reconnected. Hang up and start the voice again.`
+          : `Your browser and ${nameOf(peer.key)}’s could not reach each other: no network path between them. A TURN relay run by your station carries the voice through firewalls; ask your station’s administrator (docs/turn.md).`,
+      );
       render();
       return;
     }
@@ -242,6 +247,7 @@ export function VoicePanel({
       stats: { packetsReceived: 0, audioEnergy: 0, audioLevel: 0, packetsSent: 0 },
       graceTimer: null,
       restarts: 0,
+      everConnected: false,
       audio,
     };
     peers.current.set(key, peer);
@@ -276,6 +282,7 @@ export function VoicePanel({
         peer.graceTimer = null;
         peer.status = 'connected';
         peer.restarts = 0;
+        peer.everConnected = true;
         connectedAt.current ??= Date.now();
         setError(null);
       } else if (s === 'disconnected') {
