@@ -25,7 +25,8 @@ export function databaseUrl(data: DataDir): string | undefined {
   return process.env.PARLEY_DATABASE_URL || data.config.database;
 }
 
-export async function openDatabase(data: DataDir): Promise<Db> {
+/** `station`: open for a running station (SQLite then checkpoints in the background). */
+export async function openDatabase(data: DataDir, station?: { log: Logger }): Promise<Db> {
   const url = databaseUrl(data);
   if (url) {
     try {
@@ -40,7 +41,7 @@ export async function openDatabase(data: DataDir): Promise<Db> {
     }
   }
   try {
-    return await openSqlite(data.dbFile);
+    return await openSqlite(data.dbFile, station ? { backgroundCheckpoints: true, log: station.log } : {});
   } catch (e) {
     throw new ParleyError(
       'DATA_DIR_CORRUPT',
@@ -63,7 +64,7 @@ export class Station {
   static async start(dir: string, opts: ServerOptions & { log?: Logger; listen?: string[] } = {}): Promise<Station> {
     const data = loadDataDir(dir);
     const log = opts.log ?? createLogger(`station:${data.config.name}`);
-    const db = await openDatabase(data);
+    const db = await openDatabase(data, { log });
     const hub = new Hub();
     let lines: LineManager | undefined;
     const archiveKey = ArchiveKey.load(data.dir);

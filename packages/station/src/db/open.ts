@@ -1,9 +1,11 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import pg from 'pg';
+import type { Logger } from 'pino';
 import { migrate } from './migrations.js';
 import { type RawSqlite, registerSqlite } from './prepared.js';
 import type { Database } from './schema.js';
+import { type Checkpointer, startWalCheckpointer } from './wal-checkpointer.js';
 
 export type Db = Kysely<Database>;
 
@@ -12,13 +14,22 @@ export type Db = Kysely<Database>;
  * reached the disk (fsync) before the call returns: "accepted" always means durable.
  * busy_timeout lets the admin CLI write while the station process runs.
  */
-export async function openSqlite(file: string): Promise<Db> {
+export async function openSqlite(file: string, opts: { backgroundCheckpoints?: boolean; log?: Logger } = {}): Promise<Db> {
   const sqlite = new BetterSqlite3(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const cached = withStatementCache(sqlite);
+  // A running station checkpoints from a worker thread (see wal-checkpointer.ts); short-lived
+  // admin commands keep SQLite's own checkpoints.
+  let checkpointer: Checkpointer | undefined;
+  if (opts.backgroundCheckpoints) {
+    sqlite.pragma('wal_autocheckpoint = 0');
+    checkpointer = startWalCheckpointer(file, opts.log, () => {
+      if (sqlite.open) sqlite.pragma('wal_autocheckpoint = 1000');
+    });
+  }
+  const cached = withStatementCache(sqlite, () => void checkpointer?.stop());
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
   registerSqlite(db, {
     get inTransaction() {
@@ -66,10 +77,13 @@ export function isPostgresUrl(url: string): boolean {
  * a time on SQLite's single connection, and SQLite re-prepares a statement by itself if the
  * schema changed under it.
  */
-function withStatementCache(sqlite: BetterSqlite3.Database, max = 256): SqliteDatabase {
+function withStatementCache(sqlite: BetterSqlite3.Database, onClose: () => void, max = 256): SqliteDatabase {
   const cache = new Map<string, SqliteStatement>();
   return {
-    close: () => sqlite.close(),
+    close: () => {
+      onClose();
+      sqlite.close();
+    },
     prepare(sql: string): SqliteStatement {
       let stmt = cache.get(sql);
       if (stmt) {
