@@ -377,6 +377,9 @@ export class LineRecorder {
           continue;
         }
         if (row.kind !== 'mls' || !state || ours) continue;
+        // Decrypting is CPU work that never yields by itself: let deliveries waiting on the
+        // event loop go first between items.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         try {
           const res = await processMessage(state, payload, policy);
           state = res.state;
