@@ -348,7 +348,10 @@ describe('calls in the web app between two stations', () => {
       );
       assert.match(history[5] ?? '', /^Ended by moscow\/chief \d{2}:\d{2}:\d{2}Z$/);
       // The line's contact history counts the request and the call that connected, beside messages.
-      await page.getByTestId('contact-totals').filter({ hasText: /\b1 call request, 1 call\b/ }).waitFor();
+      await page
+        .getByTestId('contact-totals')
+        .filter({ hasText: /\b1 call request, 1 call\b/ })
+        .waitFor();
     }
   });
 
