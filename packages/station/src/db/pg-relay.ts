@@ -40,8 +40,10 @@ export class PgRelay {
     });
     client.on('notification', (msg) => {
       if (!msg.payload) return;
-      const { origin, event } = JSON.parse(msg.payload) as { origin: string; event: HubEvent };
-      if (origin !== this.origin) this.deliver(event);
+      // `event` is the single-event form of processes not yet upgraded.
+      const { origin, events, event } = JSON.parse(msg.payload) as { origin: string; events?: HubEvent[]; event?: HubEvent };
+      if (origin === this.origin) return;
+      for (const e of events ?? (event ? [event] : [])) this.deliver(e);
     });
     try {
       await client.connect();
@@ -54,9 +56,29 @@ export class PgRelay {
     }
   }
 
+  private queued = new Map<string, HubEvent>();
+  private flushing = false;
+
+  /**
+   * Events of one turn of the event loop go out as one notification (an item commonly raises
+   * several: committed, delivered, health), and repeats of the same hint as one: a round trip
+   * to the database per event was most of the relay's cost.
+   */
   publish(event: HubEvent): void {
-    this.publisher.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify({ origin: this.origin, event })]).catch((err: Error) => {
-      this.log.warn({ err: err.message }, 'hub relay publish failed');
+    this.queued.set(JSON.stringify(event), event);
+    if (this.flushing) return;
+    this.flushing = true;
+    setImmediate(() => {
+      this.flushing = false;
+      const events = [...this.queued.values()];
+      this.queued.clear();
+      for (const chunk of chunks(events)) {
+        this.publisher
+          .query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify({ origin: this.origin, events: chunk })])
+          .catch((err: Error) => {
+            this.log.warn({ err: err.message }, 'hub relay publish failed');
+          });
+      }
     });
   }
 
@@ -65,4 +87,23 @@ export class PgRelay {
     await this.listener?.end().catch(() => {});
     await this.publisher.end().catch(() => {});
   }
+}
+
+/** PostgreSQL refuses a notification payload of 8,000 bytes or more: split well below. */
+function chunks(events: HubEvent[], maxChars = 6000): HubEvent[][] {
+  const out: HubEvent[][] = [];
+  let cur: HubEvent[] = [];
+  let size = 0;
+  for (const e of events) {
+    const n = JSON.stringify(e).length + 1;
+    if (cur.length > 0 && size + n > maxChars) {
+      out.push(cur);
+      cur = [];
+      size = 0;
+    }
+    cur.push(e);
+    size += n;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
 }
