@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { RECORDER_HANDLE } from '@parley/protocol';
 import { checkLiveView, checkStream, linkStations, StationProcess, TcpProxy, type SenderLog } from '@parley/testkit';
-import { type ClientItem, httpSendAll, LineClient, lineSummary, opaquePayload, readTimeline, waitFor } from './support/line-client.js';
+import { type ClientItem, httpSendAll, LineClient, lineSummary, opaquePayload, timelinesAtRest } from './support/line-client.js';
 
 // Two real station processes, each reaching the other only through a TCP proxy; clients on
 // both sides send thousands of items at once while the stations are killed with SIGKILL and
@@ -146,32 +146,14 @@ describe('a line under faults', () => {
       `kills: ${JSON.stringify(kills)}, cut rounds: ${cuts}, client reconnects: alice ${alice.connects}, boris ${boris.connects}`,
     );
 
-    // Quiescence: nothing left to forward either way, and both live views caught up. The
-    // recorders may still add a group commit now and then, so the two timelines are read
-    // until one reading finds both lines as they were before it (a consistent snapshot).
-    const quiescent = () =>
-      waitFor(
-        'both streams to drain',
-        async () => {
-          const w = await lineSummary(washington.url, tokens.alice, 'hotline');
-          const m = await lineSummary(moscow.url, tokens.boris, 'hotline');
-          const drained = w.backlogOut === 0 && m.backlogOut === 0 && w.backlogIn === 0 && m.backlogIn === 0;
-          const viewsCaughtUp = alice.lastPos === w.lastPos && boris.lastPos === m.lastPos;
-          return drained && viewsCaughtUp ? { w, m } : undefined;
-        },
-        60_000,
-        200,
-      );
-    let wTimeline: Awaited<ReturnType<typeof readTimeline>> = [];
-    let mTimeline: Awaited<ReturnType<typeof readTimeline>> = [];
-    for (let attempt = 0; ; attempt++) {
-      const before = await quiescent();
-      wTimeline = await readTimeline(washington.url, tokens.alice, 'hotline');
-      mTimeline = await readTimeline(moscow.url, tokens.boris, 'hotline');
-      const after = await quiescent();
-      if (before.w.lastPos === after.w.lastPos && before.m.lastPos === after.m.lastPos) break;
-      assert.ok(attempt < 10, 'the line never stayed still long enough to read both ends');
-    }
+    // Quiescence: nothing left to forward either way, both live views caught up, and both
+    // timelines read in one still moment (the recorders may add a group commit now and then).
+    const { a: wTimeline, b: mTimeline } = await timelinesAtRest(
+      { url: washington.url, token: tokens.alice },
+      { url: moscow.url, token: tokens.boris },
+      'hotline',
+      (w, m) => alice.lastPos === w.lastPos && boris.lastPos === m.lastPos,
+    );
     t.diagnostic(`washington lastPos ${wTimeline.length}, moscow lastPos ${mTimeline.length}`);
 
     const senderLog = (name: 'alice' | 'anna' | 'boris' | 'bella', ordered: boolean): SenderLog => ({

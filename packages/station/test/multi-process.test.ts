@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { checkStream, linkStations, StationProcess, testPostgresUrl } from '@parley/testkit';
-import { type ClientItem, httpSendAll, LineClient, lineSummary, opaquePayload, readTimeline, waitFor } from './support/line-client.js';
+import {
+  type ClientItem,
+  httpSendAll,
+  LineClient,
+  lineSummary,
+  opaquePayload,
+  readTimeline,
+  timelinesAtRest,
+  waitFor,
+} from './support/line-client.js';
 
 const pgAdmin = testPostgresUrl();
 const LINE = 'chiefs';
@@ -98,23 +107,24 @@ describe('a station of three processes on PostgreSQL', { skip: pgAdmin ? false :
 
     const expectedAtMoscow = toMoscow.length + early.toMoscow.length;
     const expectedAtWashington = toWashington.length + early.toWashington.length;
-    const moTimeline = await waitFor(
-      'moscow to hold everything',
+    await waitFor(
+      'both stations to hold everything',
       async () => {
-        const t = await readTimeline(mo.url, moToken, LINE);
-        return t.filter((i) => i.dir === 'in' && i.sender.handle !== 'recorder').length >= expectedAtMoscow ? t : undefined;
+        const clientItemsIn = async (url: string, token: string) =>
+          (await readTimeline(url, token, LINE)).filter((i) => i.dir === 'in' && i.sender.handle !== 'recorder').length;
+        return (await clientItemsIn(mo.url, moToken)) >= expectedAtMoscow &&
+          (await clientItemsIn(anyAlive(), waToken)) >= expectedAtWashington
+          ? true
+          : undefined;
       },
       120_000,
       500,
     );
-    const waTimeline = await waitFor(
-      'washington to hold everything',
-      async () => {
-        const t = await readTimeline(anyAlive(), waToken, LINE);
-        return t.filter((i) => i.dir === 'in' && i.sender.handle !== 'recorder').length >= expectedAtWashington ? t : undefined;
-      },
-      120_000,
-      500,
+    // Washington's hub goes on adding record items for a moment: compare both ends at rest.
+    const { a: waTimeline, b: moTimeline } = await timelinesAtRest(
+      { url: anyAlive, token: waToken },
+      { url: mo.url, token: moToken },
+      LINE,
     );
 
     const wa2mo = checkStream({

@@ -218,8 +218,21 @@ export class LineRecorder {
     return { epoch: state.epoch, devices: roster(state) };
   }
 
+  /**
+   * The row as last read or written by this process. Each step reads it a few times; the group
+   * state in it is large, so only its version is asked for when we hold a copy: another
+   * process's write moves the version (every write is compare-and-swap on it).
+   */
+  private known: RecordersTable | null = null;
+
   private async load(): Promise<RecordersTable> {
-    return this.deps.db.selectFrom('recorders').selectAll().where('line_id', '=', this.lineId).executeTakeFirstOrThrow();
+    const { db } = this.deps;
+    if (this.known) {
+      const v = await db.selectFrom('recorders').select('version').where('line_id', '=', this.lineId).executeTakeFirst();
+      if (v && num(v.version) === num(this.known.version)) return this.known;
+    }
+    this.known = await db.selectFrom('recorders').selectAll().where('line_id', '=', this.lineId).executeTakeFirstOrThrow();
+    return this.known;
   }
 
   /** Write with compare-and-swap; a lost race means another process moved first: re-read next tick. */
@@ -236,13 +249,29 @@ export class LineRecorder {
       if (Number(res.numUpdatedRows) !== 1) return false;
       if (extra) await extra(trx as unknown as Db);
       return true;
-    });
+    }).then(
+      (ok) => {
+        this.known = ok ? { ...rec, ...changes, version: num(rec.version) + 1 } : null;
+        return ok;
+      },
+      (err: unknown) => {
+        this.known = null;
+        throw err;
+      },
+    );
   }
 
+  /** The recorders row exists (it is never deleted while the line is). */
+  private ensured = false;
+
   private async ensure(line: LineRow): Promise<void> {
+    if (this.ensured) return;
     const { db, data } = this.deps;
     const existing = await db.selectFrom('recorders').select('line_id').where('line_id', '=', line.id).executeTakeFirst();
-    if (existing) return;
+    if (existing) {
+      this.ensured = true;
+      return;
+    }
     const deviceId = recorderDeviceId(line.id);
     let device = await generateDevice({ station: data.config.name, handle: RECORDER_HANDLE, deviceId });
     const binding = await signBinding(

@@ -322,3 +322,44 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   }
   throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
 }
+
+export interface LineEnd {
+  /** A URL of the station (a function for a station of several processes, some of them down). */
+  url: string | (() => string);
+  token: string;
+}
+
+/**
+ * Both ends' timelines of a line, read at rest: each station's stream drained, and nothing
+ * added between a reading before and one after. A snapshot of one end and then the other while
+ * the hub still appends (record receipts, group commits) would compare different moments.
+ * `settled` may add a condition of the caller's (e.g. its clients caught up).
+ */
+export async function timelinesAtRest(
+  a: LineEnd,
+  b: LineEnd,
+  line: string,
+  settled: (a: Awaited<ReturnType<typeof lineSummary>>, b: Awaited<ReturnType<typeof lineSummary>>) => boolean = () => true,
+): Promise<{ a: Item[]; b: Item[] }> {
+  const urlOf = (e: LineEnd) => (typeof e.url === 'string' ? e.url : e.url());
+  const quiescent = () =>
+    waitFor(
+      'both streams to drain',
+      async () => {
+        const sa = await lineSummary(urlOf(a), a.token, line);
+        const sb = await lineSummary(urlOf(b), b.token, line);
+        const drained = sa.backlogOut === 0 && sb.backlogOut === 0 && sa.backlogIn === 0 && sb.backlogIn === 0;
+        return drained && settled(sa, sb) ? { sa, sb } : undefined;
+      },
+      60_000,
+      200,
+    );
+  for (let attempt = 0; ; attempt++) {
+    const before = await quiescent();
+    const ta = await readTimeline(urlOf(a), a.token, line);
+    const tb = await readTimeline(urlOf(b), b.token, line);
+    const after = await quiescent();
+    if (before.sa.lastPos === after.sa.lastPos && before.sb.lastPos === after.sb.lastPos) return { a: ta, b: tb };
+    if (attempt >= 10) throw new Error('the line never stayed still long enough to read both ends');
+  }
+}
