@@ -90,8 +90,9 @@ async function prepare(dir: string, basePort: number, database?: string): Promis
       }
     }
     const [w, m] = stations as [Station, Station];
-    const inv = await L.createInvitation(w.ctx.db, w.ctx.data, { line: 'chiefs-of-staff', seats: DEMO_SEATS });
-    await L.acceptInvitation(m.ctx.db, m.ctx.data, { invitation: inv.text, seats: DEMO_SEATS });
+    // Washington works in English, Moscow in Russian: each side's interpreters get a queue.
+    const inv = await L.createInvitation(w.ctx.db, w.ctx.data, { line: 'chiefs-of-staff', seats: DEMO_SEATS, langs: ['en'] });
+    await L.acceptInvitation(m.ctx.db, m.ctx.data, { invitation: inv.text, seats: DEMO_SEATS, langs: ['ru'] });
   } finally {
     await Promise.all(stations.map((s) => s.stop()));
   }
