@@ -3,8 +3,10 @@
 // translation, with who made it; a revision replaces the shown text and keeps the first; every
 // refusal leaves both timelines as they were.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cliMember, cliOk, eventually, linkStations, runCli, StationProcess } from '@parley/testkit';
+import { cliMember, cliOk, eventually, linkStations, runCli, StationProcess, tempDir } from '@parley/testkit';
 
 const LINE = 'hotline';
 
@@ -53,6 +55,16 @@ describe('translations on a line, through the CLI', () => {
   let original: Shown;
 
   it('shows an interpreter\u2019s translation under the original, on both sides, with who made it', async () => {
+    // Both stations' recorders are in the line's group before the message is written, so both
+    // archives hold it (a later test reads it from there).
+    await eventually('both recorders to be in the line\u2019s group', async () => {
+      // Refused (UNAVAILABLE) until the station's own recorder has joined.
+      const out = await runCli(['roster', '--profile', profiles.moChief as string, '--line', LINE, '--json']);
+      if (out.code !== 0) return undefined;
+      const r = JSON.parse(out.stdout) as { devices: { handle: string; station: string }[] };
+      const recorders = r.devices.filter((d) => d.handle === 'recorder').map((d) => d.station);
+      return recorders.includes('washington') && recorders.includes('moscow') ? true : undefined;
+    });
     await cliOk([
       'send',
       '--profile',
@@ -103,6 +115,62 @@ describe('translations on a line, through the CLI', () => {
         ['We suggest a call at 14:00', false],
       ],
     );
+  });
+
+  it('a device that joins later reads the original and its translations from the recorder\u2019s archive, unverified', async () => {
+    // Another device of each chief, logged in after the translations were made: it has no keys
+    // for anything before it joined, so only its station's recorder can show them.
+    const newDevice = async (st: StationProcess, handle: string): Promise<string> => {
+      const pw = join(tempDir(), 'pw');
+      writeFileSync(pw, `${st.name}-${handle}-pw`);
+      const dir = join(tempDir(), `${st.name}-${handle}-late`);
+      await cliOk(['login', '--station', st.url, '--handle', handle, '--profile', dir, '--password-file', pw]);
+      return dir;
+    };
+    profiles.moLate = await newDevice(mo, 'chief');
+    profiles.waLate = await newDevice(wa, 'chief');
+    for (const who of ['moLate', 'waLate']) {
+      const dir = profiles[who] as string;
+      await eventually(`${who} to join the line\u2019s group`, async () =>
+        (await read(who)).some((r) => r.event === 'joined') ? true : undefined,
+      );
+      const plain = await read(who);
+      const unreadable = plain.filter((r) => r.translationOf === original.ref);
+      assert.equal(unreadable.length, 2, 'both versions are there, placed under the original');
+      assert.ok(
+        unreadable.every((r) => r.text === null && r.status === 'before-join'),
+        'without the archive the device cannot read them',
+      );
+      const view = await eventually(`${who} to read the translations from history`, async () => {
+        const v = (await cliOk(['read', '--profile', dir, '--line', LINE, '--json', '--history']))
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Shown & { verified?: boolean });
+        return v.filter((r) => r.translationOf === original.ref && r.text !== null).length === 2 ? v : undefined;
+      });
+      const i = view.findIndex((r) => r.ref === original.ref && !r.translationOf);
+      assert.ok(i >= 0, 'the original is shown');
+      assert.equal(view[i]?.text, 'Предлагаем созвониться в 14:00', `${who}: ${JSON.stringify(view)}`);
+      assert.equal(view[i]?.status, 'archive');
+      const under = view.slice(i + 1, i + 3);
+      assert.deepEqual(
+        under.map((r) => [r.translationOf, r.lang, r.text, r.revised ?? false, r.status, r.verified]),
+        [
+          [original.ref, 'en', 'We propose a call at 14:00', true, 'archive', false],
+          [original.ref, 'en', 'We suggest a call at 14:00', false, 'archive', false],
+        ],
+        'both versions right under the original, the latest shown as such, marked as from the archive',
+      );
+      for (const r of under) {
+        assert.deepEqual({ handle: r.sender?.handle, station: r.sender?.station }, { handle: 'interp', station: 'washington' });
+      }
+      const text = await cliOk(['read', '--profile', dir, '--line', LINE, '--history']);
+      assert.match(
+        text,
+        /↳ translation of acceptor:\d+ \[en\] by interp@washington \(from the station archive, not verified by this device\): We suggest a call at 14:00/,
+      );
+    }
   });
 
   it('refuses a translation of nothing, by a non-interpreter, in no language, or empty; nothing is stored', async () => {

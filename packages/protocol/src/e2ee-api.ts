@@ -2,6 +2,7 @@ import Type, { type Static } from 'typebox';
 import { Base64url, Handle, Id, Seq, Timestamp } from './schema-parts.js';
 import { PeerSeat } from './federation-api.js';
 import { LangList } from './languages.js';
+import { LangTag, MessageRef } from './line-events.js';
 
 const closed = { additionalProperties: false } as const;
 
@@ -45,9 +46,15 @@ export const HistoryEntry = Type.Object(
     /** base64url plaintext as the sender's device encrypted it, or null when the recorder could not read it. */
     text: Type.Union([Base64url, Type.Null()]),
     error: Type.Union([Type.String(), Type.Null()]),
+    /**
+     * An interpreter's translation (issue 9): the message it renders and its language, as on the
+     * item; `sender` is the interpreter's device and `text` its content, like a message's.
+     */
+    translation: Type.Optional(Type.Object({ of: MessageRef, lang: LangTag }, closed)),
   },
   closed,
 );
+export type HistoryEntry = Static<typeof HistoryEntry>;
 export const HistoryResponse = Type.Object({ entries: Type.Array(HistoryEntry), nextCursor: Seq }, closed);
 export type HistoryResponse = Static<typeof HistoryResponse>;
 

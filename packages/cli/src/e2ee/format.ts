@@ -46,6 +46,9 @@ export function withArchive(records: TimelineRecord[], archive: Map<number, Arch
     if (r.t !== 'msg' || r.text !== null || (r.status !== 'before-join' && r.status !== 'failed' && r.status !== 'pending')) return r;
     const a = archive.get(r.pos);
     if (!a) return r;
+    // A translation is filled only from the archived translation of the same original.
+    const of = a.translation ? `${a.translation.of.side}:${a.translation.of.seq}` : undefined;
+    if (of !== r.translationOf) return r;
     const decoded = a.text === null ? null : archiveText(a.text);
     if (decoded?.hidden) return { ...r, hidden: decoded.hidden };
     if (decoded?.voice)
@@ -54,7 +57,8 @@ export function withArchive(records: TimelineRecord[], archive: Map<number, Arch
       ...r,
       sender: a.sender,
       text: decoded?.text ?? null,
-      ...(decoded?.lang ? { lang: decoded.lang } : {}),
+      // A translation keeps the language its item names.
+      ...(decoded?.lang && !r.translationOf ? { lang: decoded.lang } : {}),
       verified: false,
       error: a.error ?? (decoded ? null : 'the station archive has no text for it either'),
       status: 'archive' as const,
@@ -153,7 +157,8 @@ export function toText(r: ShownRecord): string {
     const by = `${r.sender.handle}@${r.sender.station}`;
     const revised = r.revised ? ', revised since' : '';
     const text = r.text ?? `(${r.error ?? 'cannot read'})`;
-    return `    \u21b3 translation of ${r.translationOf} [${r.lang ?? '?'}] by ${by}${revised}: ${text}`;
+    const archived = r.status === 'archive' ? ' (from the station archive, not verified by this device)' : '';
+    return `    \u21b3 translation of ${r.translationOf} [${r.lang ?? '?'}] by ${by}${revised}${archived}: ${text}`;
   }
   const id = r.ref ? ` (${r.ref})` : '';
   const who = `${r.sender.handle}@${r.sender.station}`;

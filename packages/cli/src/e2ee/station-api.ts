@@ -26,6 +26,8 @@ export interface ArchiveEntry {
   sender: { station: string; handle: string; deviceId: string };
   text: string | null;
   error: string | null;
+  /** A translation the recorder archived: the message it renders (side and seq) and its language. */
+  translation?: { of: { side: string; seq: number }; lang: string };
 }
 
 export interface StationApi {

@@ -282,6 +282,16 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('invitations').addColumn('langs', 'text').execute();
     },
   },
+  '0012_archive_translations': {
+    // The recorder archives translations (issue 9) beside messages: which message a row renders
+    // (the side whose stream carries it and its seq there) and into which language. Public
+    // metadata, as on the item itself; the text stays sealed in `body`. Null on messages.
+    async up(db: Db) {
+      await db.schema.alterTable('archive').addColumn('of_side', 'text').execute();
+      await db.schema.alterTable('archive').addColumn('of_seq', 'bigint').execute();
+      await db.schema.alterTable('archive').addColumn('lang', 'text').execute();
+    },
+  },
 };
 
 class StaticProvider implements MigrationProvider {

@@ -153,6 +153,10 @@ export interface ArchiveTable {
   body: Uint8Array | null;
   error: string | null;
   sent_at: number;
+  /** A translation (migration 0012): the message it renders, and its language; null on messages. */
+  of_side: string | null;
+  of_seq: number | null;
+  lang: string | null;
 }
 
 export interface SeatHistoryTable {

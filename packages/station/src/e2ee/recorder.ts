@@ -19,7 +19,17 @@ import {
   signBinding,
   validateKeyPackage,
 } from '@parley/e2ee';
-import { type FedKeyPackagesRequest, type FedKeyPackagesResponse, ParleyError, RECORDER_HANDLE, type Seat } from '@parley/protocol';
+import {
+  decodeLineEvent,
+  type FedKeyPackagesRequest,
+  type FedKeyPackagesResponse,
+  type MessageRef,
+  ParleyError,
+  parseWith,
+  RECORDER_HANDLE,
+  type Seat,
+  TranslationItemPayload,
+} from '@parley/protocol';
 import type { Logger } from 'pino';
 import type { DataDir } from '../config/data-dir.js';
 import { derivedTransaction } from '../db/derived-writes.js';
@@ -361,7 +371,9 @@ export class LineRecorder {
       // group state entirely and write the cursor now and then, not once per batch. Items it
       // must act on are processed with the cursor saved in the same write as the new state.
       const relevant = rows.some(
-        (r) => (r.kind === 'mls' || r.kind === 'welcome') && !(r.dir === 'out' && r.sender_handle === RECORDER_HANDLE),
+        (r) =>
+          (r.kind === 'mls' || r.kind === 'welcome' || r.kind === 'translation') &&
+          !(r.dir === 'out' && r.sender_handle === RECORDER_HANDLE),
       );
       if (!relevant) {
         this.lazyCursor = num((rows[rows.length - 1] as (typeof rows)[number]).pos);
@@ -381,10 +393,12 @@ export class LineRecorder {
         body: Uint8Array | null;
         error: string | null;
         sentAt: number;
+        /** A translation: the message it renders and its language. */
+        translation: { of: MessageRef; lang: string } | null;
       }[] = [];
       const unreadable: { pos: number; code: string }[] = [];
       for (const row of rows) {
-        const payload = new Uint8Array(row.payload);
+        let payload = new Uint8Array(row.payload);
         const ours = row.dir === 'out' && row.sender_handle === RECORDER_HANDLE;
         const senderStation = row.dir === 'out' ? data.config.name : line.peer_name;
         if (row.kind === 'welcome') {
@@ -405,7 +419,29 @@ export class LineRecorder {
           }
           continue;
         }
-        if (row.kind !== 'mls' || !state || ours) continue;
+        // A translation's body is an application message of the same group, decrypted here in
+        // its place on the timeline like any message (each decryption moves the group's state).
+        let translation: { of: MessageRef; lang: string } | null = null;
+        if (row.kind === 'translation' && state && !ours) {
+          try {
+            const t = parseWith(TranslationItemPayload, decodeLineEvent(payload), 'a translation');
+            translation = { of: t.of, lang: t.lang };
+            payload = new Uint8Array(Buffer.from(t.body, 'base64url'));
+          } catch (e) {
+            // Both stations check translations before storing them; kept as unreadable if not.
+            unreadable.push({ pos: num(row.pos), code: 'MALFORMED' });
+            archive.push({
+              pos: num(row.pos),
+              sender: { station: senderStation, handle: row.sender_handle, deviceId: '' },
+              body: null,
+              error: `MALFORMED: ${(e as Error).message}`.slice(0, 500),
+              sentAt: num(row.sent_at),
+              translation: null,
+            });
+            continue;
+          }
+        } else if (row.kind !== 'mls') continue;
+        if (!state || ours) continue;
         // Decrypting is CPU work that never yields by itself: let deliveries waiting on the
         // event loop go first between items.
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -419,6 +455,7 @@ export class LineRecorder {
               body: seal(this.deps, line.id, `archive/${num(row.pos)}`, res.plaintext),
               error: null,
               sentAt: num(row.sent_at),
+              translation,
             });
           } else if (res.removedSelf) {
             log.error({ line: line.name }, 'the recorder was removed from the line\u2019s group');
@@ -433,6 +470,7 @@ export class LineRecorder {
             body: null,
             error: `${code}: ${(e as Error).message}`.slice(0, 500),
             sentAt: num(row.sent_at),
+            translation,
           });
         }
       }
@@ -460,6 +498,9 @@ export class LineRecorder {
                 body: a.body,
                 error: a.error,
                 sent_at: a.sentAt,
+                of_side: a.translation?.of.side ?? null,
+                of_seq: a.translation?.of.seq ?? null,
+                lang: a.translation?.lang ?? null,
               })
               .onConflict((oc) => oc.columns(['line_id', 'pos']).doNothing())
               .execute();
@@ -557,6 +598,7 @@ export async function readHistory(
     sender: { station: string; handle: string; deviceId: string };
     text: string | null;
     error: string | null;
+    translation?: { of: MessageRef; lang: string };
   }[]
 > {
   const rows = await deps.db
@@ -567,13 +609,26 @@ export async function readHistory(
     .orderBy('pos')
     .limit(limit)
     .execute();
-  return rows.map((r) => ({
-    pos: num(r.pos),
-    sentAt: num(r.sent_at),
-    sender: { station: r.sender_station, handle: r.sender_handle, deviceId: r.sender_device },
-    text: r.body
-      ? Buffer.from(deps.archiveKey.open(new Uint8Array(r.body), `${lineId}/archive/${num(r.pos)}`)).toString('base64url')
-      : null,
-    error: r.error,
-  }));
+  return rows.map((r) => {
+    const translation = translationOf(r);
+    return {
+      pos: num(r.pos),
+      sentAt: num(r.sent_at),
+      sender: { station: r.sender_station, handle: r.sender_handle, deviceId: r.sender_device },
+      text: r.body
+        ? Buffer.from(deps.archiveKey.open(new Uint8Array(r.body), `${lineId}/archive/${num(r.pos)}`)).toString('base64url')
+        : null,
+      error: r.error,
+      ...(translation ? { translation } : {}),
+    };
+  });
+}
+
+/** What an archived translation renders, from its row (null for a message). */
+function translationOf(r: { of_side: string | null; of_seq: number | string | null; lang: string | null }): {
+  of: MessageRef;
+  lang: string;
+} | null {
+  if ((r.of_side !== 'inviter' && r.of_side !== 'acceptor') || r.of_seq === null || r.lang === null) return null;
+  return { of: { side: r.of_side, seq: num(r.of_seq) }, lang: r.lang };
 }
