@@ -1,5 +1,6 @@
 import type { CallEvent } from './call-event.js';
-import { isTestEvent, type LineEvent } from './line-event.js';
+import { isPolicyEvent, isTestEvent, type LineEvent } from './line-event.js';
+import { formatDuration, type PolicySetEvent } from './line-policy.js';
 
 /** Short, readable form of a call id for people: its first 6 characters. */
 export function shortCallId(callId: string): string {
@@ -11,6 +12,7 @@ export function shortCallId(callId: string): string {
  * call. `station` is the station of the side that acted, `farStation` the other one.
  */
 export function describeCallEvent(ev: LineEvent, station: string, farStation: string, calledStation?: string): string {
+  if (isPolicyEvent(ev)) return `${station}/${ev.by.handle} set the line's deadlines: ${describePolicyChange(ev.policy)}`;
   if (isTestEvent(ev)) {
     if (ev.action === 'test_sent') return `${station} sent test message ${ev.testId}: ${farStation}'s duty officer, please acknowledge`;
     if (ev.action === 'test_acknowledged') return `${station}/${ev.by.handle} acknowledged test message ${ev.testId}`;
@@ -52,4 +54,21 @@ function describeCall(ev: CallEvent, station: string, farStation: string, called
     case 'leave':
       return `${who} left ${call}`;
   }
+}
+
+/** What a policy change sets, for people: "flash 30s, immediate 2m; test every 30m, answer within 5m". */
+export function describePolicyChange(policy: PolicySetEvent['policy']): string {
+  const parts: string[] = [];
+  const calls = policy.calls ?? {};
+  for (const [u, ms] of Object.entries(calls.ackDeadlineMs ?? {})) parts.push(`${u} ${formatDuration(ms)}`);
+  for (const [u, ms] of Object.entries(calls.deputyAfterMs ?? {})) parts.push(`${u} deputies after ${formatDuration(ms)} more`);
+  if (calls.requestTtlMs !== undefined) parts.push(`requests expire after ${formatDuration(calls.requestTtlMs)}`);
+  if (calls.clockSkewMs !== undefined) parts.push(`clock skew ${formatDuration(calls.clockSkewMs)}`);
+  const tests = policy.tests ?? {};
+  if (tests.intervalMs !== undefined) parts.push(`test every ${formatDuration(tests.intervalMs)}`);
+  if (tests.ackDeadlineMs !== undefined) parts.push(`tests answered within ${formatDuration(tests.ackDeadlineMs)}`);
+  if (tests.senders !== undefined)
+    parts.push(tests.senders.length === 0 ? 'no test messages' : `tests sent by ${tests.senders.join(' and ')}`);
+  if (tests.clockSkewMs !== undefined) parts.push(`test clock skew ${formatDuration(tests.clockSkewMs)}`);
+  return parts.join(', ');
 }

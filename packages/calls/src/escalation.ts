@@ -58,18 +58,21 @@ export const CallPolicyConfig = Type.Object(
 export type CallPolicyConfig = Static<typeof CallPolicyConfig>;
 
 /**
- * The defaults with a line's overrides. Refused (CALL_POLICY_INVALID) when a step would come
+ * `base` (the defaults unless given) with a line's overrides. Refused (CALL_POLICY_INVALID) when a step would come
  * after the request has expired: an alert nobody can act on is worse than none.
  */
-export function resolveCallPolicy(config: unknown = {}): { ok: true; policy: CallPolicy } | Refusal {
+export function resolveCallPolicy(
+  config: unknown = {},
+  base: CallPolicy = DEFAULT_CALL_POLICY,
+): { ok: true; policy: CallPolicy } | Refusal {
   const checked = checkWith(CallPolicyConfig, config, 'call policy', 'CALL_POLICY_INVALID');
   if (!checked.ok) return checked;
   const c = checked.value;
   const policy: CallPolicy = {
-    ackDeadlineMs: { ...DEFAULT_CALL_POLICY.ackDeadlineMs, ...c.ackDeadlineMs },
-    deputyAfterMs: { ...DEFAULT_CALL_POLICY.deputyAfterMs, ...c.deputyAfterMs },
-    requestTtlMs: c.requestTtlMs ?? DEFAULT_CALL_POLICY.requestTtlMs,
-    clockSkewMs: c.clockSkewMs ?? DEFAULT_CALL_POLICY.clockSkewMs,
+    ackDeadlineMs: { ...base.ackDeadlineMs, ...c.ackDeadlineMs },
+    deputyAfterMs: { ...base.deputyAfterMs, ...c.deputyAfterMs },
+    requestTtlMs: c.requestTtlMs ?? base.requestTtlMs,
+    clockSkewMs: c.clockSkewMs ?? base.clockSkewMs,
   };
   for (const u of URGENCIES) {
     const deputyAt = policy.ackDeadlineMs[u] + policy.deputyAfterMs[u];

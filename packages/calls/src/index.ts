@@ -10,3 +10,4 @@ export * from './signalling.js';
 export * from './ice.js';
 export * from './describe.js';
 export * from './line-event.js';
+export * from './line-policy.js';

@@ -49,13 +49,19 @@ export const TestPolicyConfig = Type.Object(
 );
 export type TestPolicyConfig = Static<typeof TestPolicyConfig>;
 
-/** The defaults with a line's overrides; the deadline must fall before the next test. */
-export function resolveTestPolicy(config: unknown = {}): { ok: true; policy: TestPolicy } | Refusal {
+/** `base` (the defaults unless given) with a line's overrides; the deadline must fall before the next test. */
+export function resolveTestPolicy(
+  config: unknown = {},
+  base: TestPolicy = DEFAULT_TEST_POLICY,
+): { ok: true; policy: TestPolicy } | Refusal {
   const checked = checkWith(TestPolicyConfig, config, 'test policy', 'CALL_POLICY_INVALID');
   if (!checked.ok) return checked;
-  const policy: TestPolicy = { ...DEFAULT_TEST_POLICY, ...checked.value };
+  const policy: TestPolicy = { ...base, ...checked.value };
   if (policy.ackDeadlineMs >= policy.intervalMs) {
-    return refuse('CALL_POLICY_INVALID', 'the acknowledgement deadline of a test must be shorter than the interval between tests');
+    return refuse(
+      'CALL_POLICY_INVALID',
+      `the acknowledgement deadline of a test (${policy.ackDeadlineMs} ms) must be shorter than the interval between tests (${policy.intervalMs} ms)`,
+    );
   }
   return { ok: true, policy };
 }

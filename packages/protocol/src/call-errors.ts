@@ -37,6 +37,8 @@ export const CALL_ERROR_STATUS = {
   CALL_NOT_DUE: 409,
   /** A line policy that contradicts itself (an acknowledgement deadline after the expiry…). */
   CALL_POLICY_INVALID: 400,
+  /** A line's deadlines are set by a principal or an administrator of either side, nobody else. */
+  CALL_POLICY_FORBIDDEN: 403,
   /** An SDP that is not a WebRTC audio description with a SHA-256 DTLS fingerprint. */
   MALFORMED_SDP: 400,
   /** The station's ICE servers setting (station.json `ice`, PARLEY_ICE_SERVERS) or an answer of GET /api/v1/ice is not valid. */

@@ -50,6 +50,7 @@ export const CALL_MEMBER_ACTIONS = [
   'join',
   'leave',
   'acknowledge_test',
+  'set_policy',
 ] as const;
 export type CallMemberAction = (typeof CALL_MEMBER_ACTIONS)[number];
 
@@ -70,6 +71,7 @@ export const CallActionRequest = Type.Object(
       Type.Literal('join'),
       Type.Literal('leave'),
       Type.Literal('acknowledge_test'),
+      Type.Literal('set_policy'),
     ]),
     /** Absent on a request: the station makes one. */
     callId: Type.Optional(Id),
@@ -80,6 +82,11 @@ export const CallActionRequest = Type.Object(
     urgency: Type.Optional(Urgency),
     to: Type.Optional(Handle),
     scheduledFor: Type.Optional(Timestamp),
+    /**
+     * For set_policy: the line's settings to change, `{calls?: {ackDeadlineMs?: {flash?…}, …},
+     * tests?: {intervalMs?, ackDeadlineMs?, …}}` in ms (checked by @parley/calls, CALL_POLICY_INVALID).
+     */
+    policy: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { maxProperties: 2 })),
     /** The encrypted body: an MLS application message of the line's group. */
     body: Type.Optional(Payload),
     clientId: Id,

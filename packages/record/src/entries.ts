@@ -57,6 +57,46 @@ function entrySchema<T extends string, P extends TProperties>(type: T, fields: P
 }
 const callEvent = <T extends string>(type: T) => entrySchema(type, { callId: SubjectId });
 const testEvent = <T extends string>(type: T) => entrySchema(type, { testId: SubjectId });
+/** A duration of a line's policy, in milliseconds (the call core checks the finer limits). */
+const PolicyMs = Type.Integer({ minimum: 0, maximum: 30 * 24 * 3_600_000 });
+const PerUrgencyMs = Type.Object(
+  {
+    routine: Type.Optional(PolicyMs),
+    priority: Type.Optional(PolicyMs),
+    immediate: Type.Optional(PolicyMs),
+    flash: Type.Optional(PolicyMs),
+  },
+  closed,
+);
+/** What a line's policy change set (the settings given; the rest stayed as they were). */
+export const PolicyChangeSchema = Type.Object(
+  {
+    calls: Type.Optional(
+      Type.Object(
+        {
+          ackDeadlineMs: Type.Optional(PerUrgencyMs),
+          deputyAfterMs: Type.Optional(PerUrgencyMs),
+          requestTtlMs: Type.Optional(PolicyMs),
+          clockSkewMs: Type.Optional(PolicyMs),
+        },
+        closed,
+      ),
+    ),
+    tests: Type.Optional(
+      Type.Object(
+        {
+          intervalMs: Type.Optional(PolicyMs),
+          ackDeadlineMs: Type.Optional(PolicyMs),
+          senders: Type.Optional(Type.Array(SideSchema, { maxItems: 2 })),
+          clockSkewMs: Type.Optional(PolicyMs),
+        },
+        closed,
+      ),
+    ),
+  },
+  closed,
+);
+export type PolicyChange = Static<typeof PolicyChangeSchema>;
 
 /**
  * One schema per entry type. To add a type: add it here, then follow the compiler (every
@@ -97,6 +137,8 @@ export const ENTRY_SCHEMAS = {
   test_sent: testEvent('test_sent'),
   test_acknowledged: testEvent('test_acknowledged'),
   test_unanswered: testEvent('test_unanswered'),
+  /** A principal or administrator (`by`, handle required) changed the line's deadlines or test schedule. */
+  policy_set: entrySchema('policy_set', { policy: PolicyChangeSchema }),
   /** A side published its readout; `by.side` is whose readout it is. `cites`: indices of the contact entries it describes. */
   readout_published: entrySchema('readout_published', {
     readoutId: SubjectId,
@@ -177,6 +219,9 @@ export function validateEntry(value: unknown): EntryCheck {
     case 'call_requested':
       if (entry.by.handle === undefined) problem('/by/handle', 'a call request names the member who made it');
       break;
+    case 'policy_set':
+      if (entry.by.handle === undefined) problem('/by/handle', 'a policy change names the member who made it');
+      break;
     case 'call_accepted':
       if (entry.scheduledFor !== undefined && !isRealTime(entry.scheduledFor)) problem('/scheduledFor', 'is not a real UTC time');
       break;
@@ -247,6 +292,7 @@ export function isContact(entry: RecordEntry): boolean {
     case 'test_sent':
     case 'test_acknowledged':
     case 'test_unanswered':
+    case 'policy_set':
     case 'readout_published':
       return false;
     default:

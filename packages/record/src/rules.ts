@@ -97,6 +97,7 @@ export class RecordRules {
           violation('ENTRY_INVALID', `roster epoch ${entry.epoch} does not follow epoch ${this.rosterEpoch}`);
         break;
       case 'line_linked':
+      case 'policy_set':
         break;
       default:
         return unreachable(entry);
@@ -141,6 +142,7 @@ export class RecordRules {
       case 'call_ended':
       case 'test_acknowledged':
       case 'test_unanswered':
+      case 'policy_set':
         break;
       default:
         unreachable(entry);

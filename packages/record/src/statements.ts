@@ -2,7 +2,7 @@
 // entries the verifier has proven to be under heads both stations signed.
 import { fromBase64url } from '@parley/protocol/bytes';
 import { stationFingerprint } from '@parley/protocol';
-import { type Actor, type CallEntry, type Direction, type RecordEntry, unreachable, type Urgency } from './entries.js';
+import { type Actor, type CallEntry, type Direction, type PolicyChange, type RecordEntry, unreachable, type Urgency } from './entries.js';
 
 export interface CallEvent {
   type: Exclude<CallEntry['type'], 'call_requested'>;
@@ -82,6 +82,13 @@ export interface RosterChange {
   removed: string[];
 }
 
+export interface PolicySummary {
+  entryIndex: number;
+  at: string;
+  by: Actor;
+  policy: PolicyChange;
+}
+
 export interface RecordSummary {
   line?: { id: string; name: string; linkedAt: string; inviterKey: string; acceptorKey: string };
   calls: CallSummary[];
@@ -89,6 +96,8 @@ export interface RecordSummary {
   readouts: ReadoutSummary[];
   traffic: TrafficSummary[];
   roster: RosterChange[];
+  /** Changes of the line's deadlines and test schedule, in record order. */
+  policies: PolicySummary[];
 }
 
 /** How a statement words each call event. */
@@ -194,6 +203,8 @@ export function describeEntry(entry: RecordEntry): string {
       return `test ${entry.testId} unanswered`;
     case 'readout_published':
       return `readout ${entry.readoutId}`;
+    case 'policy_set':
+      return `line policy set by ${actorText(entry.by)}`;
     case 'items': {
       const first = entry.hashes[0]!.seq;
       const last = entry.hashes[entry.hashes.length - 1]!.seq;
@@ -206,7 +217,7 @@ export function describeEntry(entry: RecordEntry): string {
 
 /** The machine-readable account of entries (in index order). */
 export function summarize(entries: readonly RecordEntry[]): RecordSummary {
-  const summary: RecordSummary = { calls: [], tests: [], readouts: [], traffic: [], roster: [] };
+  const summary: RecordSummary = { calls: [], tests: [], readouts: [], traffic: [], roster: [], policies: [] };
   const calls = new Map<string, CallSummary>();
   const tests = new Map<string, TestSummary>();
   const traffic = new Map<Direction, TrafficSummary>();
@@ -271,6 +282,9 @@ export function summarize(entries: readonly RecordEntry[]): RecordSummary {
         t.answeredBy = e.by;
         break;
       }
+      case 'policy_set':
+        summary.policies.push({ entryIndex: e.index, at: e.at, by: e.by, policy: e.policy });
+        break;
       case 'readout_published':
         summary.readouts.push({
           readoutId: e.readoutId,
@@ -360,6 +374,9 @@ export function statementsOf(entries: readonly RecordEntry[]): string[] {
       `readout ${r.readoutId} of the ${r.by.side} side published by ${actorText(r.by)} at ${r.at} (text SHA-256 ${r.contentHash})${citing}`,
     ]);
   }
+  for (const p of summary.policies) {
+    out.push([p.entryIndex, `line policy set by ${actorText(p.by)} at ${p.at}: ${policyText(p.policy)}`]);
+  }
   for (const r of summary.roster) {
     const list = (ids: string[]) => (ids.length > 0 ? ids.join(', ') : 'none');
     out.push([
@@ -375,4 +392,19 @@ export function statementsOf(entries: readonly RecordEntry[]): string[] {
     ]);
   }
   return out.sort((a, b) => a[0] - b[0]).map(([, s]) => s);
+}
+
+/** A policy change in words, durations in seconds: "acknowledge flash within 30 s; test every 1800 s". */
+function policyText(p: PolicyChange): string {
+  const parts: string[] = [];
+  const s = (ms: number) => `${ms / 1000} s`;
+  for (const [u, ms] of Object.entries(p.calls?.ackDeadlineMs ?? {})) parts.push(`acknowledge ${u} within ${s(ms)}`);
+  for (const [u, ms] of Object.entries(p.calls?.deputyAfterMs ?? {})) parts.push(`${u} deputies ${s(ms)} later`);
+  if (p.calls?.requestTtlMs !== undefined) parts.push(`requests expire after ${s(p.calls.requestTtlMs)}`);
+  if (p.calls?.clockSkewMs !== undefined) parts.push(`call clock skew ${s(p.calls.clockSkewMs)}`);
+  if (p.tests?.intervalMs !== undefined) parts.push(`test every ${s(p.tests.intervalMs)}`);
+  if (p.tests?.ackDeadlineMs !== undefined) parts.push(`tests acknowledged within ${s(p.tests.ackDeadlineMs)}`);
+  if (p.tests?.senders !== undefined) parts.push(`tests sent by ${p.tests.senders.join(' and ') || 'nobody'}`);
+  if (p.tests?.clockSkewMs !== undefined) parts.push(`test clock skew ${s(p.tests.clockSkewMs)}`);
+  return parts.join('; ') || 'no change';
 }

@@ -57,6 +57,7 @@ test('every entry type has a schema and validates a well-formed example', () => 
     test_sent: { testId: 't1' },
     test_acknowledged: { testId: 't1' },
     test_unanswered: { testId: 't1' },
+    policy_set: { policy: { calls: { ackDeadlineMs: { flash: 30_000 } }, tests: { intervalMs: 1_800_000 } } },
     readout_published: { readoutId: 'r1', contentHash: key, cites: [1, 2] },
     items: { dir: 'acceptor_to_inviter', hashes: [{ seq: 4, sha256: key }] },
   };
@@ -65,6 +66,15 @@ test('every entry type has a schema and validates a well-formed example', () => 
     const result = validateEntry({ ...common, type, ...fields });
     assert.ok(result.ok, `${type}: ${JSON.stringify(!result.ok && result.errors)}`);
   }
+});
+
+test('a policy change names who made it and says only what it set', () => {
+  const base = { index: 3, at: '2026-03-05T14:04:00.000Z', type: 'policy_set' };
+  const policy = { calls: { ackDeadlineMs: { flash: 30_000 } } };
+  assert.ok(validateEntry({ ...base, by: { side: 'acceptor', handle: 'chief' }, policy }).ok);
+  assert.deepEqual(errorsOf({ ...base, by: { side: 'inviter' }, policy })[0]?.[0], '/by/handle');
+  const paths = errorsOf({ ...base, by: { side: 'inviter', handle: 'chief' }, policy: { calls: { ackDeadlineMs: { urgent: 1 } } } });
+  assert.ok(paths.length > 0);
 });
 
 function errorsOf(value: unknown): [string, string][] {

@@ -1,3 +1,4 @@
+import { formatDuration } from '@parley/calls';
 import { isRole, ParleyError, parseLangList, ROLES } from '@parley/protocol';
 import type { DataDir, Db } from '@parley/station';
 import type { Command } from 'commander';
@@ -263,6 +264,7 @@ export function registerAdminCommands(program: Command): void {
         'SEATS',
         'PEER SEATS',
         'LANGS',
+        'DEADLINES',
       ],
       ...rows.map((r) => [
         r.name,
@@ -278,6 +280,8 @@ export function registerAdminCommands(program: Command): void {
         r.peerSeats.map((s) => s.handle).join(','),
         // ours / theirs, main language first: "en / ru,uk"
         `${langsText(r.languages?.ours ?? [])} / ${langsText(r.languages?.peer ?? [])}`,
+        // flash/immediate/priority/routine acknowledgement deadlines; test interval/deadline
+        `${(['flash', 'immediate', 'priority', 'routine'] as const).map((u) => formatDuration(r.duty.policy.ackDeadlineMs[u])).join('/')}; test ${formatDuration(r.duty.policy.testIntervalMs)}/${formatDuration(r.duty.policy.testAckDeadlineMs)}`,
       ]),
     ]);
     if (o.line && rows[0]) process.stdout.write(`Safety number: ${rows[0].safetyNumber}\n`);

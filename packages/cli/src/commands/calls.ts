@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { type Call, type LineStats, shortCallId, type Talk, type TestRecord } from '@parley/calls';
+import {
+  type Call,
+  formatDuration,
+  type LineStats,
+  parseDuration,
+  type PolicySummary,
+  shortCallId,
+  type Talk,
+  type TestRecord,
+} from '@parley/calls';
 import { type CallActionRequest, type CallMemberAction, ParleyError } from '@parley/protocol';
 import type { Command } from 'commander';
 import { apiCall } from '../api-client.js';
@@ -149,6 +158,32 @@ export function registerCallCommands(program: Command): void {
       print(await act(o.profile, o.line, 'acknowledge_test', { testId: o.test }, undefined), o.json, 'Acknowledged'),
     );
 
+  common(call.command('policy'))
+    .description(
+      "show the line's acknowledgement deadlines and test schedule, or change them (a principal or administrator of either side; both stations apply the change from the same point on)",
+    )
+    .option('--flash <duration>', 'acknowledge a flash request within this long (e.g. 30s, 1m)')
+    .option('--immediate <duration>', 'acknowledge an immediate request within this long')
+    .option('--priority <duration>', 'acknowledge a priority request within this long')
+    .option('--routine <duration>', 'acknowledge a routine request within this long')
+    .option('--test-every <duration>', 'send a duty-officer test message this often (e.g. 1h)')
+    .option('--test-deadline <duration>', "the far side's duty officer acknowledges a test within this long")
+    .action(async (o: PolicyOptions) => {
+      const p = loadProfile(o.profile);
+      const path = `api/v1/lines/${encodeURIComponent(o.line)}/calls`;
+      const policy = policyChange(o);
+      if (policy === undefined) {
+        const res = await apiCall<{ policy: PolicySummary }>(p.station, 'GET', path, { token: p.token });
+        if (o.json) return printJson(res.policy);
+        process.stdout.write(policyText(o.line, res.policy));
+        return;
+      }
+      const req: CallActionRequest = { action: 'set_policy', policy, clientId: randomBytes(12).toString('base64url') };
+      const res = await apiCall<{ policy: PolicySummary; seq: number }>(p.station, 'POST', path, { token: p.token, body: req });
+      if (o.json) return printJson(res);
+      process.stdout.write(`Set the deadlines of ${o.line}; both stations apply them from now on.\n${policyText(o.line, res.policy)}`);
+    });
+
   common(call.command('list'))
     .description('the calls and talks on a line, with when each state was reached and by whom')
     .action(async (o: { profile: string; line: string; json?: boolean }) => {
@@ -191,4 +226,54 @@ export function registerCallCommands(program: Command): void {
         ]),
       ]);
     });
+}
+
+interface PolicyOptions {
+  profile: string;
+  line: string;
+  json?: boolean;
+  flash?: string;
+  immediate?: string;
+  priority?: string;
+  routine?: string;
+  testEvery?: string;
+  testDeadline?: string;
+}
+
+/** The settings the options change, in the call core's terms; undefined when none is given (show the policy). */
+function policyChange(o: PolicyOptions): Record<string, unknown> | undefined {
+  const ms = (flag: string, text: string | undefined): number | undefined => {
+    if (text === undefined) return undefined;
+    const v = parseDuration(text);
+    if (v === undefined) {
+      throw new ParleyError('CALL_POLICY_INVALID', `--${flag} ${text} is not a duration`, 'write it like 30s, 5m, 1h30m or 1500ms');
+    }
+    return v;
+  };
+  const ack: Record<string, number> = {};
+  for (const u of URGENCIES) {
+    const v = ms(u, o[u]);
+    if (v !== undefined) ack[u] = v;
+  }
+  const tests: Record<string, number> = {};
+  const every = ms('test-every', o.testEvery);
+  if (every !== undefined) tests.intervalMs = every;
+  const deadline = ms('test-deadline', o.testDeadline);
+  if (deadline !== undefined) tests.ackDeadlineMs = deadline;
+  const change: Record<string, unknown> = {};
+  if (Object.keys(ack).length > 0) change.calls = { ackDeadlineMs: ack };
+  if (Object.keys(tests).length > 0) change.tests = tests;
+  return Object.keys(change).length > 0 ? change : undefined;
+}
+
+function policyText(line: string, p: PolicySummary): string {
+  const ack = URGENCIES.slice()
+    .reverse()
+    .map((u) => `${u} ${formatDuration(p.ackDeadlineMs[u])}`)
+    .join(', ');
+  const tests =
+    p.testSenders.length === 0
+      ? 'no test messages'
+      : `a test message every ${formatDuration(p.testIntervalMs)}, acknowledged within ${formatDuration(p.testAckDeadlineMs)}`;
+  return `${line}: acknowledge ${ack}; requests expire after ${formatDuration(p.requestTtlMs)}; ${tests}.\n`;
 }

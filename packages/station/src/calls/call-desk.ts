@@ -4,12 +4,15 @@ import {
   type CallBook,
   type CallEvent,
   checkLineEvent,
+  checkLinePolicyConfig,
   dueActions,
   dueTests,
   emptyLineBooks,
   isTestEvent,
   lineStats,
   type LineStats,
+  type PolicySummary,
+  summarizePolicy,
   type LineBooks,
   type LineEvent,
   type LinePolicies,
@@ -19,6 +22,7 @@ import {
   resolveCallPolicy,
   resolveTestPolicy,
   type Side,
+  type TestEvent,
 } from '@parley/calls';
 import { checkMemberItem } from '@parley/e2ee/frames';
 import {
@@ -52,10 +56,11 @@ import type { StationContext } from '../station-context.js';
 export class CallDesk {
   private readonly lines = new Map<string, { books: LineBooks; seq: number; chain: Promise<unknown> }>();
   private timer: ReturnType<typeof setInterval> | undefined;
-  readonly policy: LinePolicies;
+  /** The policy of a line that set none of its own (`policy_set`): the defaults, or the env override. */
+  readonly basePolicy: LinePolicies;
 
   constructor(private readonly ctx: StationContext) {
-    this.policy = policiesFromEnv();
+    this.basePolicy = policiesFromEnv();
   }
 
   /** The hub's scheduler: one look a second at the lines this process holds. */
@@ -71,7 +76,7 @@ export class CallDesk {
   private state(lineId: string) {
     let s = this.lines.get(lineId);
     if (!s) {
-      s = { books: emptyLineBooks(), seq: 0, chain: Promise.resolve() };
+      s = { books: emptyLineBooks(this.basePolicy), seq: 0, chain: Promise.resolve() };
       this.lines.set(lineId, s);
     }
     return s;
@@ -94,7 +99,7 @@ export class CallDesk {
    * members: how the far side answered our tests and calls, and how we answered theirs.
    */
   stats(books: LineBooks): LineStats {
-    return lineStats(books, this.policy, Date.now());
+    return lineStats(books, books.policy, Date.now());
   }
 
   /** Calls and duty-officer tests, up to date. */
@@ -104,7 +109,7 @@ export class CallDesk {
 
   private async refresh(line: LineRow): Promise<LineBooks> {
     const s = this.state(line.id);
-    const next = await foldLineEvents(this.ctx.db, line, s, this.policy, (seq, why) =>
+    const next = await foldLineEvents(this.ctx.db, line, s, (seq, why) =>
       this.ctx.log.warn({ line: line.name, seq, why }, 'a line event the books do not take'),
     );
     s.books = next.books;
@@ -124,7 +129,7 @@ export class CallDesk {
     const actor: CallActor = { kind: 'seat', side, handle: member.handle, role: member.role as Role, seated: true };
     if (line.role === 'inviter') return this.order(line, event, req.body ?? null, req.clientId, actor);
     // Refuse early what the hub would refuse; the hub decides all the same.
-    const pre = applyLineEvent(books, event, { actor, now: event.at, policy: this.policy });
+    const pre = applyLineEvent(books, event, { actor, now: event.at });
     if (!pre.ok) throw new ParleyError(pre.error.code, pre.error.message);
     return this.passToHub(line, event, req.body ?? null, req.clientId);
   }
@@ -226,7 +231,7 @@ export class CallDesk {
         }
       }
       const books = await this.refresh(line);
-      const res = applyLineEvent(books, event, { actor, now: Date.now(), policy: this.policy });
+      const res = applyLineEvent(books, event, { actor, now: Date.now() });
       if (!res.ok) throw new ParleyError(res.error.code, res.error.message);
       const { row } = await this.ctx.outbox.append({
         lineId: line.id,
@@ -258,13 +263,13 @@ export class CallDesk {
       const books = await this.books(line);
       const hub = line.role === 'inviter';
       const wake = Math.min(
-        (hub ? nextWakeAt(books.calls, this.policy.calls, now) : null) ?? Number.POSITIVE_INFINITY,
-        nextTestWakeAt(books.tests, this.policy.tests, now) ?? Number.POSITIVE_INFINITY,
+        (hub ? nextWakeAt(books.calls, books.policy.calls, now) : null) ?? Number.POSITIVE_INFINITY,
+        nextTestWakeAt(books.tests, books.policy.tests, now) ?? Number.POSITIVE_INFINITY,
       );
       if (wake > now) continue;
-      const due: LineEvent[] = [
-        ...(hub ? dueActions(books.calls, this.policy.calls, now) : []),
-        ...dueTests(books.tests, this.policy.tests, now).filter(
+      const due: (CallEvent | TestEvent)[] = [
+        ...(hub ? dueActions(books.calls, books.policy.calls, now) : []),
+        ...dueTests(books.tests, books.policy.tests, now).filter(
           (t) => t.by.side === (hub ? 'inviter' : 'acceptor') && (hub || t.action === 'test_sent'),
         ),
       ];
@@ -285,13 +290,13 @@ export class CallDesk {
 
 /**
  * Fold the hub's stream, as this station holds it, into the line's books from `from` on: call
- * items in sequence order. Both stations run this same fold, so both hold the same books.
+ * items in sequence order. Both stations run this same fold, so both hold the same books; the
+ * deadlines are the books' own (`from.books.policy`, as `policy_set` events change it).
  */
 export async function foldLineEvents(
   db: Db,
   line: LineRow,
   from: { books: LineBooks; seq: number },
-  policy: LinePolicies,
   skipped: (seq: number, why: string) => void = () => {},
 ): Promise<{ books: LineBooks; seq: number }> {
   const rows = await db
@@ -314,18 +319,17 @@ export async function foldLineEvents(
       continue;
     }
     const ev = checked.value;
-    const res = applyLineEvent(books, ev, { actor: actorOf(ev, roles), now: Math.max(Date.now(), ev.at), policy });
+    const res = applyLineEvent(books, ev, { actor: actorOf(ev, roles), now: Math.max(Date.now(), ev.at) });
     if (res.ok) books = res.books;
     else skipped(seq, res.error.code);
   }
   return { books, seq };
 }
 
-/** A line's calls, tests and duty-officer figures straight from the database (`parley line status`). */
-export async function lineDutyStats(db: Db, line: LineRow): Promise<LineStats> {
-  const policy = policiesFromEnv();
-  const { books } = await foldLineEvents(db, line, { books: emptyLineBooks(), seq: 0 }, policy);
-  return lineStats(books, policy, Date.now());
+/** A line's duty-officer figures and its deadlines, straight from the database (`parley line status`). */
+export async function lineDutyStats(db: Db, line: LineRow): Promise<LineStats & { policy: PolicySummary }> {
+  const { books } = await foldLineEvents(db, line, { books: emptyLineBooks(policiesFromEnv()), seq: 0 });
+  return { ...lineStats(books, books.policy, Date.now()), policy: summarizePolicy(books.policy) };
 }
 
 async function rolesOf(db: Db, line: LineRow): Promise<Map<string, Role>> {
@@ -363,6 +367,17 @@ function eventFor(req: CallActionRequest, book: CallBook, by: { side: Side; hand
       ...(req.to ? { to: req.to } : {}),
     };
     return ev;
+  }
+  if (req.action === 'set_policy') {
+    if (!req.policy)
+      throw new ParleyError(
+        'CALL_POLICY_INVALID',
+        'set_policy needs the settings to change',
+        'e.g. {"calls":{"ackDeadlineMs":{"flash":30000}}}',
+      );
+    const checked = checkLinePolicyConfig(req.policy);
+    if (!checked.ok) throw new ParleyError(checked.error.code, checked.error.message);
+    return { action: 'policy_set', by, at, policy: checked.value };
   }
   if (req.action === 'acknowledge_test') {
     if (!req.testId) throw new ParleyError('VALIDATION_FAILED', 'acknowledging a test message needs its id');

@@ -1,4 +1,4 @@
-import { type Call, type LineBooks, type LineStats, type TestRecord, talks } from '@parley/calls';
+import { type Call, type LineBooks, type LineStats, type PolicySummary, summarizePolicy, type TestRecord, talks } from '@parley/calls';
 import { CallActionRequest, FedCallRequest, LineParams, ParleyError, TranslationRequest } from '@parley/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { iceServersFor, resolveIceSetting } from '../calls/ice-servers.js';
@@ -11,8 +11,14 @@ import { authenticator, who } from './authenticate.js';
 export function callsJson(
   books: LineBooks,
   stats: LineStats,
-): { calls: Call[]; talks: ReturnType<typeof talks>; tests: TestRecord[]; stats: LineStats } {
-  return { calls: [...books.calls.calls.values()], talks: talks(books.calls), tests: [...books.tests.tests.values()], stats };
+): { calls: Call[]; talks: ReturnType<typeof talks>; tests: TestRecord[]; stats: LineStats; policy: PolicySummary } {
+  return {
+    calls: [...books.calls.calls.values()],
+    talks: talks(books.calls),
+    tests: [...books.tests.tests.values()],
+    stats,
+    policy: summarizePolicy(books.policy),
+  };
 }
 
 /** Client API for calls: act on a call (`POST`), and the line's calls and talks (`GET`). */
@@ -36,7 +42,8 @@ export async function callsClientPlugin(app: FastifyInstance, opts: { ctx: Stati
     const books = await ctx.calls.books(line);
     const call = 'callId' in res.event ? (books.calls.calls.get(res.event.callId) ?? null) : null;
     const test = 'testId' in res.event ? (books.tests.tests.get(res.event.testId) ?? null) : null;
-    return { event: res.event, seq: res.seq, duplicate: res.duplicate, call, ...(test ? { test } : {}) };
+    const policy = res.event.action === 'policy_set' ? { policy: summarizePolicy(books.policy) } : {};
+    return { event: res.event, seq: res.seq, duplicate: res.duplicate, call, ...(test ? { test } : {}), ...policy };
   });
 
   app.post('/api/v1/lines/:line/translations', { ...authed, schema: { params: LineParams, body: TranslationRequest } }, async (req) => {

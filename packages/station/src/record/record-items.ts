@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type CallEvent, checkCallEvent, checkTestEvent, type TestEvent } from '@parley/calls';
+import { checkLineEvent, type LineEvent } from '@parley/calls';
 import { decodeLineEvent, encodeLineEvent } from '@parley/protocol';
 import { type Actor, type EntryEvent, type RecordEntry, validateEntry } from '@parley/record';
 
@@ -7,7 +7,8 @@ import { type Actor, type EntryEvent, type RecordEntry, validateEntry } from '@p
 // (items the inviting station ordered), so both stations compute it on their own from the same
 // items in the same order: no entry is ever sent on its own, and there is no second ordering to
 // disagree about. Two kinds of item make entries:
-//   'call'   a call or test event of @parley/calls → the matching call_* / test_* entry;
+//   'call'   a call, test or policy event of @parley/calls → the matching call_* / test_* /
+//            policy_set entry;
 //   'record' an entry the hub states itself ({entry} without `index`), for what only the hub
 //            can know: the line_linked entry 0, receipts of item hashes, roster changes.
 // Everything here is pure, so both stations make the same entry from the same item.
@@ -48,14 +49,12 @@ export function parseRecordItem(payload: Uint8Array): { ok: true; entry: StatedE
   return { ok: true, entry: entry as unknown as StatedEntry };
 }
 
-type LineEvent = CallEvent | TestEvent;
-
 /** A call item's event, if it is one the call core would read. */
 export function parseCallItem(payload: Uint8Array): LineEvent | undefined {
   const env = decodeLineEvent(payload);
   const ev = env?.event as { action?: unknown } | undefined;
   if (!ev || typeof ev !== 'object') return undefined;
-  const checked = typeof ev.action === 'string' && ev.action.startsWith('test_') ? checkTestEvent(ev) : checkCallEvent(ev);
+  const checked = checkLineEvent(ev);
   return checked.ok ? checked.value : undefined;
 }
 
@@ -73,6 +72,7 @@ export function entryEventOf(ev: LineEvent): EntryEvent {
   if (ev.action === 'test_sent' || ev.action === 'test_acknowledged' || ev.action === 'test_unanswered') {
     return { type: ev.action, testId: ev.testId };
   }
+  if (ev.action === 'policy_set') return { type: 'policy_set', policy: ev.policy };
   const callId = ev.callId;
   switch (ev.action) {
     case 'request':
