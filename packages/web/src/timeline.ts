@@ -131,3 +131,10 @@ export function beforeJoinCount(state: TimelineState): number {
   for (const r of state.records) if (r.body.t === 'before-join') n++;
   return n;
 }
+
+/** How many translations were made before this device joined (their text is at our station's recorder too). */
+export function translationsBeforeJoinCount(state: TimelineState): number {
+  let n = 0;
+  for (const r of state.records) if (r.body.t === 'translation' && !r.body.secret.ok && r.body.secret.code === 'BEFORE_JOIN') n++;
+  return n;
+}

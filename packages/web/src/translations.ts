@@ -38,6 +38,8 @@ export interface TranslationVersion {
   by: { handle: string; station: string };
   from: Sender | null;
   own: boolean;
+  /** Read from our station's recorder archive (made before this device joined): not verified by this device. */
+  archived: boolean;
   warning?: string;
 }
 
@@ -68,6 +70,7 @@ export function translationsByOriginal(records: readonly LineRecord[], ourSide: 
       by: r.envelope,
       from: b.secret.ok ? b.secret.from : null,
       own: b.secret.ok && b.secret.own,
+      archived: b.secret.ok && b.secret.archived === true,
       ...(b.secret.ok && b.secret.warning ? { warning: b.secret.warning } : {}),
     };
     const key = refKey(b.of);

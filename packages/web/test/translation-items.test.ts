@@ -68,4 +68,82 @@ describe('translation items in the web app', () => {
     const e = bodyAt(got, bad.pos);
     assert.ok(e?.t === 'event' && e.event === 'error', 'a malformed translation is shown as an error');
   });
+
+  it('fills a translation made before it joined from the recorder\u2019s archive, beside its original, marked unverified', async () => {
+    const line = await FakeLine.create();
+    const { ctx } = await line.webDevice();
+    const { topUpKeyPackages } = await import('../src/e2ee/device.js');
+    await topUpKeyPackages(ctx);
+    const engine = await LineEngine.open(ctx, line.summary());
+    await line.borisSays('Просим звонок в 14:00Z', { lang: 'ru' });
+    const original = line.items[line.items.length - 1] as (typeof line.items)[number];
+    const body = await line.borisSays('We ask for a call at 14:00Z', { push: false, lang: 'en' });
+    const of = { side: 'acceptor' as const, seq: original.seq };
+    const item = line.push('in', 'chief', 'translation', json({ of, lang: 'en', body: b64(body) }));
+    // The recorder archived it as a translation of that original; and an entry for a position
+    // that names another original is never taken for it.
+    line.history.push({
+      pos: item.pos,
+      sentAt: item.sentAt,
+      sender: { station: 'moscow', handle: 'chief', deviceId: line.boris.deviceId },
+      text: b64(json({ text: 'We ask for a call at 14:00Z', lang: 'en' })),
+      error: null,
+      translation: { of, lang: 'en' },
+    });
+    await line.addWebDevice();
+    const got = await engine.ingest(line.after(0));
+    const before = bodyAt(got, item.pos);
+    assert.ok(before?.t === 'translation' && !before.secret.ok);
+    assert.equal(before.secret.code, 'BEFORE_JOIN', 'made before this device joined: the archive may have it');
+    const filled = await engine.loadHistory(async (after) => line.historyPage(after, 1));
+    assert.deepEqual(
+      filled.map((r) => [r.pos, r.body.t]),
+      [
+        [original.pos, 'archived'],
+        [item.pos, 'translation'],
+      ],
+    );
+    const shown = translationsByOriginal(await engine.records(), 'inviter').get(`acceptor:${original.seq}`);
+    assert.equal(shown?.length, 1);
+    assert.deepEqual(
+      [shown?.[0]?.lang, shown?.[0]?.latest.text, shown?.[0]?.latest.archived, shown?.[0]?.latest.from?.handle],
+      ['en', 'We ask for a call at 14:00Z', true, 'chief'],
+    );
+    assert.deepEqual(await engine.loadHistory(async (after) => line.historyPage(after)), [], 'nothing left to load');
+  });
+
+  it('does not fill a translation from an archive entry that renders another message', async () => {
+    const line = await FakeLine.create();
+    const { ctx } = await line.webDevice();
+    const { topUpKeyPackages } = await import('../src/e2ee/device.js');
+    await topUpKeyPackages(ctx);
+    const engine = await LineEngine.open(ctx, line.summary());
+    await line.borisSays('Запрос', { lang: 'ru' });
+    const original = line.items[line.items.length - 1] as (typeof line.items)[number];
+    const body = await line.borisSays('Request', { push: false, lang: 'en' });
+    const item = line.push(
+      'in',
+      'chief',
+      'translation',
+      json({ of: { side: 'acceptor', seq: original.seq }, lang: 'en', body: b64(body) }),
+    );
+    line.history.push({
+      pos: item.pos,
+      sentAt: item.sentAt,
+      sender: { station: 'moscow', handle: 'chief', deviceId: line.boris.deviceId },
+      text: b64(json({ text: 'Something else', lang: 'en' })),
+      error: null,
+      translation: { of: { side: 'acceptor', seq: original.seq + 40 }, lang: 'en' },
+    });
+    await line.addWebDevice();
+    await engine.ingest(line.after(0));
+    const filled = await engine.loadHistory(async (after) => line.historyPage(after));
+    assert.deepEqual(
+      filled.map((r) => r.pos),
+      [original.pos],
+      'only the original is filled',
+    );
+    const t = bodyAt(await engine.records(), item.pos);
+    assert.ok(t?.t === 'translation' && !t.secret.ok && t.secret.code === 'BEFORE_JOIN');
+  });
 });

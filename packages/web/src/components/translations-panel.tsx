@@ -135,6 +135,11 @@ function Version({ v, lang }: { v: TranslationVersion; lang: string }) {
       ) : (
         <p className="message-note note-refused">This device cannot read this translation: {v.error}</p>
       )}
+      {v.archived && (
+        <p className="message-note note-info" data-mark="archived">
+          From your station’s recorder archive (not verified by this device)
+        </p>
+      )}
       {v.warning && <p className="message-note note-warning">{v.warning}</p>}
     </>
   );

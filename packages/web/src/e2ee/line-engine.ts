@@ -20,7 +20,7 @@ import {
   updateOwnKeys,
 } from '@parley/e2ee';
 import { checkLineEvent, describeCallEvent, type LineEvent } from '@parley/calls';
-import type { HistoryResponse, Item, ItemsPage, LineSummary } from '@parley/protocol';
+import type { HistoryEntry, HistoryResponse, Item, ItemsPage, LineSummary } from '@parley/protocol';
 import { fromBase64url, toBase64url } from '@parley/protocol/bytes';
 import { ERROR_STATUS, ParleyError } from '@parley/protocol/errors';
 import { wellFormedLang } from '@parley/protocol/lang-tags';
@@ -44,6 +44,9 @@ import { withLock } from './vault.js';
 // showed kept in a local cache. Everything runs under the line's lock, reading the state from the
 // vault and writing it back in one transaction with the records it produced, so several tabs of
 // one browser take turns and never use one ratchet generation twice.
+
+/** The code of a call's or translation's encrypted part sent before this device joined (history may have it). */
+export const BEFORE_JOIN = 'BEFORE_JOIN';
 
 /** Keys of this many past epochs are kept for messages that arrive after a commit. */
 export const PAST_EPOCHS = 8;
@@ -113,8 +116,8 @@ export type RecordBody =
 
 /** The encrypted part of a call event, as this device could read it. */
 export type CallSecret =
-  | { ok: true; text: string; from: Sender; own: boolean; warning?: string }
-  | { ok: false; code: string; message: string };
+  /** `archived`: a translation's text loaded from our station's recorder archive, not verified by this device. */
+  { ok: true; text: string; from: Sender; own: boolean; warning?: string; archived?: true } | { ok: false; code: string; message: string };
 
 export interface LineRecord {
   pos: number;
@@ -633,7 +636,7 @@ export class LineEngine {
       const info = peekMessage(bytes);
       if (info.kind !== 'application') return { ok: false, code: 'UNEXPECTED_MESSAGE', message: `an MLS ${info.kind} as a call’s body` };
       if (s.meta.joinedEpoch !== null && info.epoch < s.meta.joinedEpoch) {
-        return { ok: false, code: 'BEFORE_JOIN', message: 'sent before this device joined the line’s encrypted group' };
+        return { ok: false, code: BEFORE_JOIN, message: 'sent before this device joined the line’s encrypted group' };
       }
       const r = await processMessage(group, bytes, this.policy(s));
       if (r.kind !== 'application') throw new E2eeError('UNEXPECTED_MESSAGE', 'a commit as a call’s body');
@@ -679,7 +682,10 @@ export class LineEngine {
       b.records.set(item.pos, { ...env, body: { t: 'event', event: 'error', text: 'A translation that cannot be read (malformed)' } });
       return;
     }
-    const secret = await this.callSecret(s, item, p.body, env.envelope, b);
+    // Made before this device joined: no keys for it here; the recorder's archive may have it.
+    const secret: CallSecret = s.group
+      ? await this.callSecret(s, item, p.body, env.envelope, b)
+      : { ok: false, code: BEFORE_JOIN, message: 'sent before this device joined the line’s encrypted group' };
     b.records.set(item.pos, { ...env, body: { t: 'translation', of: { side, seq }, lang, secret } });
   }
 
@@ -1037,11 +1043,12 @@ export class LineEngine {
   }
 
   /**
-   * Fill the records of messages sent before this device joined from our station's recorder
-   * archive (plaintext it decrypted as a member of the group). Returns the records it changed.
+   * Fill the records of messages and translations sent before this device joined from our
+   * station's recorder archive (plaintext it decrypted as a member of the group). A translation is
+   * filled only from the archived translation of the same original. Returns the records it changed.
    */
   async loadHistory(fetchPage: (after: number) => Promise<HistoryResponse>): Promise<LineRecord[]> {
-    const waiting = (await this.records()).filter((r) => r.body.t === 'before-join');
+    const waiting = (await this.records()).filter(awaitsArchive).sort((a, b) => a.pos - b.pos);
     if (waiting.length === 0) return [];
     const want = new Map(waiting.map((r) => [r.pos, r]));
     const last = waiting[waiting.length - 1]?.pos ?? 0;
@@ -1053,20 +1060,8 @@ export class LineEngine {
       for (const e of res.entries) {
         const r = want.get(e.pos);
         if (!r) continue;
-        const bytes = e.text === null ? undefined : fromBase64url(e.text);
-        let body: RecordBody;
-        if (!bytes) body = { t: 'archived', text: null, from: e.sender, error: e.error ?? 'the recorder could not read this message' };
-        else if (isReceiptContent(bytes)) {
-          const upTo = decodeReceiptContent(bytes);
-          if (!upTo) continue;
-          body = { t: 'receipt', upTo, from: e.sender, own: false };
-        } else {
-          const c = decodeContent(bytes);
-          body = c.ok
-            ? { t: 'archived', text: c.text, from: e.sender, error: null, ...(c.lang ? { lang: c.lang } : {}) }
-            : { t: 'archived', text: null, from: e.sender, error: `${c.code}: ${c.reason}` };
-        }
-        found.push({ ...r, body });
+        const body = r.body.t === 'translation' ? archivedTranslation(r.body, e) : archivedMessage(e);
+        if (body) found.push({ ...r, body });
       }
       after = res.nextCursor > after ? res.nextCursor : last;
     }
@@ -1074,7 +1069,10 @@ export class LineEngine {
     // Under the lock, so that a record another tab changed meanwhile is not overwritten.
     return this.run(async () => {
       const now = new Map((await this.records()).map((r) => [r.pos, r]));
-      const keep = found.filter((r) => now.get(r.pos)?.body.t === 'before-join');
+      const keep = found.filter((r) => {
+        const cur = now.get(r.pos);
+        return cur !== undefined && awaitsArchive(cur);
+      });
       await this.ctx.vault.write(keep.map((r) => [recKey(this.summary.id, r.pos), r] as const));
       return keep;
     });
@@ -1088,4 +1086,39 @@ export class LineEngine {
   async markRosterSeen(keys: readonly string[]): Promise<void> {
     await this.ctx.vault.write([[seenKey(this.summary.id), [...keys]]]);
   }
+}
+
+/** A record this device cannot read because it was sent before it joined: the archive may have it. */
+export function awaitsArchive(r: LineRecord): boolean {
+  return r.body.t === 'before-join' || (r.body.t === 'translation' && !r.body.secret.ok && r.body.secret.code === BEFORE_JOIN);
+}
+
+/** A message's record from its archive entry (undefined: nothing to show, e.g. a malformed receipt). */
+function archivedMessage(e: HistoryEntry): RecordBody | undefined {
+  const bytes = e.text === null ? undefined : fromBase64url(e.text);
+  if (!bytes) return { t: 'archived', text: null, from: e.sender, error: e.error ?? 'the recorder could not read this message' };
+  if (isReceiptContent(bytes)) {
+    const upTo = decodeReceiptContent(bytes);
+    return upTo ? { t: 'receipt', upTo, from: e.sender, own: false } : undefined;
+  }
+  const c = decodeContent(bytes);
+  return c.ok
+    ? { t: 'archived', text: c.text, from: e.sender, error: null, ...(c.lang ? { lang: c.lang } : {}) }
+    : { t: 'archived', text: null, from: e.sender, error: `${c.code}: ${c.reason}` };
+}
+
+/** A translation's record with its text from the archive, if the entry is the same translation. */
+function archivedTranslation(body: Extract<RecordBody, { t: 'translation' }>, e: HistoryEntry): RecordBody | undefined {
+  const t = e.translation;
+  if (!t || t.of.side !== body.of.side || t.of.seq !== body.of.seq) return undefined;
+  const bytes = e.text === null ? undefined : fromBase64url(e.text);
+  const c = bytes ? decodeContent(bytes) : null;
+  const secret: CallSecret = c?.ok
+    ? { ok: true, text: c.text, from: e.sender, own: false, archived: true }
+    : {
+        ok: false,
+        code: 'ARCHIVE_UNREADABLE',
+        message: `your station’s recorder could not read it either: ${c && !c.ok ? `${c.code}: ${c.reason}` : (e.error ?? 'no text')}`,
+      };
+  return { ...body, secret };
 }

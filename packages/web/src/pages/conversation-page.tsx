@@ -24,7 +24,14 @@ import { Link } from '../router.js';
 import { readoutsPath } from '../routes.js';
 import { useSession } from '../session.js';
 import { formatAgo, formatZulu } from '../time-format.js';
-import { beforeJoinCount, type DeliveryState, isMessageRecord, type TimelineEntry, timelineEntries } from '../timeline.js';
+import {
+  beforeJoinCount,
+  type DeliveryState,
+  translationsBeforeJoinCount,
+  isMessageRecord,
+  type TimelineEntry,
+  timelineEntries,
+} from '../timeline.js';
 import { meOn, useCalls } from '../use-calls.js';
 import { type ConversationState, useConversation } from '../use-conversation.js';
 import { useReadReceipts } from '../use-read-receipts.js';
@@ -197,8 +204,13 @@ function EncryptionBanner({ conv }: { conv: ConversationState }) {
 
 function OlderHistory({ conv }: { conv: ConversationState }) {
   const n = beforeJoinCount(conv.timeline);
+  const t = translationsBeforeJoinCount(conv.timeline);
   const [state, setState] = useState<{ busy: boolean; error: string | null; none: boolean }>({ busy: false, error: null, none: false });
-  if (n === 0) return null;
+  if (n === 0 && t === 0) return null;
+  const what =
+    n === 0
+      ? `${t === 1 ? '1 translation was' : `${t} translations were`} made`
+      : `${n === 1 ? '1 message was' : `${n} messages were`} sent${t > 0 ? ` (and ${t === 1 ? '1 translation' : `${t} translations`} made)` : ''}`;
   const load = async () => {
     setState({ busy: true, error: null, none: false });
     try {
@@ -211,8 +223,8 @@ function OlderHistory({ conv }: { conv: ConversationState }) {
   return (
     <div className="older-history" data-testid="older-history">
       <p>
-        {n === 1 ? '1 message was' : `${n} messages were`} sent before this device joined the line’s encrypted group. This device has no
-        keys for {n === 1 ? 'it' : 'them'}; your station’s recorder keeps your side’s archive.
+        {what} before this device joined the line’s encrypted group. This device has no keys for {n + t === 1 ? 'it' : 'them'}; your
+        station’s recorder keeps your side’s archive.
       </p>
       <button type="button" className="button-secondary" disabled={state.busy} onClick={() => void load()}>
         {state.busy ? 'Loading…' : 'Load older history from your station’s recorder'}
