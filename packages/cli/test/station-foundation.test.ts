@@ -200,6 +200,8 @@ describe('station foundation', () => {
     assert.equal(m.status, 200);
     assert.match(String(m.body), /# TYPE parley_items_accepted_total counter/);
     assert.match(String(m.body), /process_cpu|parley_lines|parley_line_health/);
+    // The event loop's delay, where an operator sees what a line's latency tail waits for.
+    assert.match(String(m.body), /^nodejs_eventloop_lag_p99_seconds \d/m);
   });
 
   it('keeps members and sessions across a restart, and logs no secrets', async () => {
