@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { cliOk, StationProcess } from '@parley/testkit';
+import { cliOk, eventually, StationProcess } from '@parley/testkit';
+import { enrolled, filesUnder, PASSWORD, shot } from './support/browser-kit.js';
 import { type Browser, chromium, type Page } from 'playwright-core';
 
 // Two languages on a line (issue 9), in the web app between two real stations: washington works
@@ -14,30 +13,13 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 // as the other side's rendering and as revised. Neither station ever holds the texts.
 // Screenshots go to test-artifacts/screenshots, or to PARLEY_SCREENSHOTS_DIR.
 
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const SHOTS = process.env.PARLEY_SCREENSHOTS_DIR
-  ? join(process.cwd(), process.env.PARLEY_SCREENSHOTS_DIR)
-  : join(ROOT, 'test-artifacts', 'screenshots');
 const LINE = 'hotline';
-const PASSWORD = (station: string, handle: string) => `${station}-${handle}-password`;
 
 const ROUTINE_RU = 'Предлагаем созвониться в 14:00 по Москве';
 const FLASH_RU = 'Срочно: инцидент на КПП 7, просим связи';
 const ROUTINE_EN = 'We propose a call at 14:00 Moscow time';
 const ROUTINE_EN_REVISED = 'We suggest a call at 14:00 Moscow time';
 const FLASH_EN = 'Urgent: incident at checkpoint 7, we ask for contact';
-
-async function enrolled(st: StationProcess, handle: string, name: string, role: string): Promise<string> {
-  const secret = await st.addMember(handle, name, role);
-  const res = await fetch(`${st.url}/api/v1/enroll`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ handle, secret, password: PASSWORD(st.name, handle), session: 'bearer' }),
-  });
-  const body = (await res.json()) as { token?: string };
-  if (!body.token) throw new Error(`enroll ${handle}: ${JSON.stringify(body)}`);
-  return body.token;
-}
 
 async function openLine(page: Page, st: StationProcess, handle: string): Promise<void> {
   await page.goto(st.url);
@@ -56,18 +38,6 @@ async function send(page: Page, text: string): Promise<void> {
   await box.fill(text);
   await box.press('Enter');
   await page.waitForFunction(() => !(document.querySelector('.composer textarea') as HTMLTextAreaElement).value);
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? filesUnder(p) : [p];
-  });
 }
 
 /** The message whose original text is this (its translations live inside the same item). */
@@ -118,6 +88,15 @@ describe('translations in the web app', () => {
       p.on('pageerror', (e) => process.stderr.write(`page error: ${e.message}\n`));
     }
     await Promise.all([openLine(pageW, wa, 'interp'), openLine(pageM, mo, 'chief')]);
+
+    // Both recorders are in the line's group before anything is written, so both archives hold it all.
+    await eventually('both recorders to be in the line\u2019s group', async () => {
+      const r = await fetch(`${mo.url}/api/v1/lines/${LINE}/roster`, { headers: { authorization: `Bearer ${moChief}` } });
+      if (r.status !== 200) return undefined;
+      const { devices } = (await r.json()) as { devices: { handle: string; station: string }[] };
+      const recorders = devices.filter((d) => d.handle === 'recorder').map((d) => d.station);
+      return recorders.includes('washington') && recorders.includes('moscow') ? true : undefined;
+    });
 
     // Moscow writes in Russian by default: its side's working language.
     assert.equal(await pageM.locator('.composer-lang select').inputValue(), 'ru');
@@ -184,6 +163,29 @@ describe('translations in the web app', () => {
     const flash = message(pageM, FLASH_RU).locator('.translation[data-lang="en"] .translation-text');
     await flash.filter({ hasText: FLASH_EN }).waitFor();
     await shot(pageM, 'translations-reader-side-by-side');
+
+    // A device that joins later (another browser of moscow's chief) has no keys for any of it; its
+    // older history from moscow's recorder shows the originals with their translations beside
+    // them, marked as from the archive.
+    const pageL = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
+    pageL.setDefaultTimeout(30_000);
+    pageL.on('pageerror', (e) => process.stderr.write(`page error: ${e.message}\n`));
+    await openLine(pageL, mo, 'chief');
+    const older = pageL.getByTestId('older-history');
+    await older.getByText(/\(and 3 translations made\) before this device joined/).waitFor();
+    await older.getByRole('button', { name: /Load older history/ }).click();
+    const lateRoutine = message(pageL, ROUTINE_RU);
+    const lateRendering = lateRoutine.locator('.translation[data-lang="en"]');
+    await lateRendering.locator('.translation-text').filter({ hasText: ROUTINE_EN_REVISED }).waitFor();
+    assert.equal(await lateRendering.getAttribute('data-revised'), 'true');
+    assert.equal(await lateRendering.getAttribute('data-by-other-side'), 'true');
+    assert.match((await lateRendering.locator('.translation-head').textContent()) ?? '', /interp@washington/);
+    await lateRendering.locator('[data-mark="archived"]').first().waitFor();
+    await lateRendering.getByText('Earlier versions').click();
+    await lateRendering.locator('.translation-history').getByText(ROUTINE_EN, { exact: true }).waitFor();
+    const lateFlash = message(pageL, FLASH_RU).locator('.translation[data-lang="en"] .translation-text');
+    await lateFlash.filter({ hasText: FLASH_EN }).waitFor();
+    await shot(pageL, 'translations-late-device-history');
 
     // Neither station holds the originals or translations in clear.
     await Promise.all([wa.stop(), mo.stop()]);

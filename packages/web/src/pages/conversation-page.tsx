@@ -204,7 +204,7 @@ function EncryptionBanner({ conv }: { conv: ConversationState }) {
 
 function OlderHistory({ conv }: { conv: ConversationState }) {
   const n = beforeJoinCount(conv.timeline);
-  const t = translationsBeforeJoinCount(conv.timeline);
+  const t = translationsBeforeJoinCount(conv.translations);
   const [state, setState] = useState<{ busy: boolean; error: string | null; none: boolean }>({ busy: false, error: null, none: false });
   if (n === 0 && t === 0) return null;
   const what =
