@@ -1,4 +1,4 @@
-import type { Call, CallState, Side, TestRecord, Urgency } from '@parley/calls';
+import type { Call, CallState, PolicySummary, Side, TestRecord, Urgency } from '@parley/calls';
 import type { Role } from '@parley/protocol';
 import type { LineRecord } from './e2ee/line-engine.js';
 
@@ -8,12 +8,14 @@ import type { LineRecord } from './e2ee/line-engine.js';
 // come from @parley/calls (its schemas stay out of the page's first bundle); the rules mirror
 // its reducer, which the station applies all the same: a button shown wrongly is refused there.
 
-export type { Call, CallState, TestRecord, Urgency };
+export type { Call, CallState, PolicySummary, TestRecord, Urgency };
 
 export interface CallsResponse {
   calls: Call[];
   /** Duty-officer test messages (absent from older stations). */
   tests?: TestRecord[];
+  /** The line's deadlines and test schedule (absent from older stations: the defaults). */
+  policy?: PolicySummary;
 }
 
 /** The signed-in officer on this line: their side of it, handle and role. */
@@ -39,6 +41,42 @@ export const URGENCY_HELP: Record<Urgency, string> = {
   priority: 'acknowledge within 30 minutes',
   routine: 'acknowledge within 4 hours',
 };
+
+/** A duration in words: 60000 → "1 minute", 90000 → "1 minute 30 seconds", 14400000 → "4 hours". */
+export function durationWords(ms: number): string {
+  if (ms < 60_000) {
+    const s = Math.round(ms / 100) / 10;
+    return `${s} second${s === 1 ? '' : 's'}`;
+  }
+  const parts: string[] = [];
+  let rest = Math.round(ms / 1000);
+  for (const [unit, size] of [
+    ['day', 86_400],
+    ['hour', 3_600],
+    ['minute', 60],
+    ['second', 1],
+  ] as const) {
+    const n = Math.floor(rest / size);
+    if (n > 0) parts.push(`${n} ${unit}${n === 1 ? '' : 's'}`);
+    rest %= size;
+  }
+  return parts.join(' ');
+}
+
+/** How long the far side has to acknowledge a request of this urgency on this line (its own deadlines, or the defaults). */
+export function urgencyHelp(urgency: Urgency, policy: PolicySummary | null | undefined): string {
+  return policy ? `acknowledge within ${durationWords(policy.ackDeadlineMs[urgency])}` : URGENCY_HELP[urgency];
+}
+
+/** The line's deadlines in one sentence, as the calls panel shows them. */
+export function policyText(policy: PolicySummary): string {
+  const ack = URGENCY_ORDER.map((u) => `${URGENCY_LABEL[u].toLowerCase()} ${durationWords(policy.ackDeadlineMs[u])}`).join(', ');
+  const tests =
+    policy.testSenders.length === 0
+      ? 'no test messages'
+      : `a test message every ${durationWords(policy.testIntervalMs)}, to be acknowledged within ${durationWords(policy.testAckDeadlineMs)}`;
+  return `Requests must be acknowledged within: ${ack}. ${tests[0]?.toUpperCase()}${tests.slice(1)}.`;
+}
 
 export const STATE_LABEL: Record<CallState, string> = {
   requested: 'Requested',

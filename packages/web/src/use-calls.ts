@@ -2,7 +2,7 @@ import type { LineSummary } from '@parley/protocol';
 import { ParleyError } from '@parley/protocol/errors';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, describeError, isUnauthenticated, NetworkError } from './api.js';
-import type { Call, CallAction, CallsResponse, Me, TestRecord, Urgency } from './calls.js';
+import type { Call, CallAction, CallsResponse, Me, PolicySummary, TestRecord, Urgency } from './calls.js';
 import { callErrorText } from './calls.js';
 import type { LineEngine } from './e2ee/line-engine.js';
 import { useSession } from './session.js';
@@ -16,6 +16,8 @@ export type CallRequest =
 export interface CallsState {
   calls: Call[] | null;
   tests: TestRecord[];
+  /** The line's deadlines and test schedule, once loaded (null before, or from an older station). */
+  policy: PolicySummary | null;
   error: string | null;
   refresh(): void;
   /**
@@ -56,6 +58,7 @@ export function useCalls(line: string, engine: LineEngine | null, version: numbe
   const { sessionEnded } = useSession();
   const [calls, setCalls] = useState<Call[] | null>(null);
   const [tests, setTests] = useState<TestRecord[]>([]);
+  const [policy, setPolicy] = useState<PolicySummary | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
   const seq = useRef(0);
@@ -67,6 +70,7 @@ export function useCalls(line: string, engine: LineEngine | null, version: numbe
       if (mine !== seq.current) return;
       setCalls(res.calls);
       setTests(res.tests ?? []);
+      setPolicy(res.policy ?? null);
       setError(null);
     } catch (e) {
       if (isUnauthenticated(e)) return sessionEnded();
@@ -117,5 +121,5 @@ export function useCalls(line: string, engine: LineEngine | null, version: numbe
     [engine, line, load, sessionEnded],
   );
 
-  return { calls, tests, error, refresh: () => setTick((t) => t + 1), act };
+  return { calls, tests, policy, error, refresh: () => setTick((t) => t + 1), act };
 }

@@ -11,8 +11,9 @@ import {
   isOpenCall,
   type Me,
   pendingTests,
+  policyText,
   STATE_LABEL,
-  URGENCY_HELP,
+  urgencyHelp,
   URGENCY_LABEL,
   URGENCY_ORDER,
   type Urgency,
@@ -99,6 +100,11 @@ export function CallsPanel({
     <section className="card panel calls-panel" aria-labelledby="calls-heading" data-testid="calls-panel">
       <h2 id="calls-heading">Calls</h2>
       {state.error && <ErrorAlert onRetry={state.refresh}>{state.error}</ErrorAlert>}
+      {state.policy && (
+        <p className="field-help" data-testid="calls-policy">
+          {policyText(state.policy)}
+        </p>
+      )}
       {me && <TestMessages me={me} state={state} peerName={summary.peer.name} now={now} />}
       <RequestForm summary={summary} state={state} />
       {calls === null && !state.error && <p aria-busy="true">Loading the calls…</p>}
@@ -222,7 +228,7 @@ function RequestForm({ summary, state }: { summary: LineSummary; state: CallsSta
           ))}
         </select>
         <p id={`${id}-uh`} className="field-help">
-          {summary.peer.name} must {URGENCY_HELP[urgency]}, or its duty officers are alerted.
+          {summary.peer.name} must {urgencyHelp(urgency, state.policy)}, or its duty officers are alerted.
         </p>
         <label htmlFor={`${id}-to`}>Counterpart at {summary.peer.name}</label>
         <select id={`${id}-to`} value={to} onChange={(e) => setTo(e.target.value)}>
