@@ -110,13 +110,16 @@ describe('end-to-end encryption of a line (MLS)', () => {
     assert.deepEqual(boris.refused, []);
   });
 
+  let translatedOf: { side: 'inviter' | 'acceptor'; seq: number } | undefined;
+
   it('carries an interpreter\u2019s translation to the other station, both holding only ciphertext', async () => {
     // carol, moscow's interpreter, renders alice's message: it is on washington's (the inviter's) stream.
     const items = (await carol.call<{ items: Item[] }>('GET', `/api/v1/lines/${LINE}/items?after=0&limit=1000`)).items;
     const original = items.find((i) => i.kind === 'mls' && i.sender.handle === 'alice');
     assert.ok(original, 'alice\u2019s message is on moscow\u2019s timeline');
     await carol.sync(LINE);
-    await carol.translate(LINE, { side: 'inviter', seq: original.seq }, 'ru', translatedWords[0] as string);
+    translatedOf = { side: 'inviter', seq: original.seq };
+    await carol.translate(LINE, translatedOf, 'ru', translatedWords[0] as string);
     await waitFor('washington to hold the translation', async () => {
       const at = (await alice1.call<{ items: Item[] }>('GET', `/api/v1/lines/${LINE}/items?after=0&limit=1000`)).items;
       return at.some((i) => i.kind === 'translation' && i.sender.handle === 'carol') ? true : undefined;
@@ -245,6 +248,16 @@ describe('end-to-end encryption of a line (MLS)', () => {
         const texts = res.entries.map((e) => (e.text ? Buffer.from(e.text, 'base64url').toString('utf8') : null));
         return [...secretWords, 'after many epochs'].every((w) => texts.includes(w)) ? true : undefined;
       });
+      // carol's translation too, with the message it renders, its language and who made it.
+      const entry = await waitFor(`${station}\u2019s recorder to archive the translation`, async () => {
+        const res = await dev.call<{
+          entries: { text: string | null; sender: { station: string; handle: string }; translation?: unknown }[];
+        }>('GET', `/api/v1/lines/${LINE}/history`);
+        return res.entries.find((e) => e.translation !== undefined);
+      });
+      assert.deepEqual(entry.translation, { of: translatedOf, lang: 'ru' });
+      assert.deepEqual([entry.sender.station, entry.sender.handle], ['moscow', 'carol']);
+      assert.deepEqual(JSON.parse(Buffer.from(entry.text ?? '', 'base64url').toString('utf8')), { text: translatedWords[0], lang: 'ru' });
     }
   });
 
