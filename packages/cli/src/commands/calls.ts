@@ -188,7 +188,7 @@ export function registerCallCommands(program: Command): void {
     .description('the calls and talks on a line, with when each state was reached and by whom')
     .action(async (o: { profile: string; line: string; json?: boolean }) => {
       const p = loadProfile(o.profile);
-      const res = await apiCall<{ calls: Call[]; talks: Talk[]; tests: TestRecord[]; stats: LineStats }>(
+      const res = await apiCall<{ calls: Call[]; talks: Talk[]; tests: TestRecord[]; stats: LineStats; policy?: PolicySummary }>(
         p.station,
         'GET',
         `api/v1/lines/${encodeURIComponent(o.line)}/calls`,
@@ -204,6 +204,7 @@ export function registerCallCommands(program: Command): void {
           `tests acknowledged in time ${st.tests.inTime}/${st.tests.due}, p50 ${st.tests.ackP50Ms === null ? '-' : `${Math.round(st.tests.ackP50Ms / 1000)} s`}; ` +
           `unanswered ${st.unansweredCount}\n`,
       );
+      if (res.policy) process.stdout.write(policyText(o.line, res.policy));
       const open = res.tests.filter((t) => !t.acknowledged && t.unansweredAt === null);
       for (const t of open)
         process.stdout.write(`Test message ${t.testId} from the ${t.from} side awaits acknowledgement (sent ${ago(t.sentAt)}).\n`);
