@@ -262,6 +262,8 @@ export class LineRecorder {
     }).then(
       (ok) => {
         this.known = ok ? { ...rec, ...changes, version: num(rec.version) + 1 } : null;
+        // A write that leaves the group as it was moves the version on, not the state.
+        if (ok && !('group_state' in changes) && this.group?.version === num(rec.version)) this.group.version += 1;
         return ok;
       },
       (err: unknown) => {
@@ -383,7 +385,8 @@ export class LineRecorder {
         }
         continue;
       }
-      let state = rec.group_state ? deserializeGroup(unseal(this.deps, line.id, 'group', rec.group_state)) : null;
+      const before = this.groupOf(rec);
+      let state = before;
       let kpSecrets = rec.kp_secrets;
       // What is on the timeline was ordered already: members seated then still verify.
       const policy = (await linePolicies(db, data, line)).known;
@@ -483,7 +486,10 @@ export class LineRecorder {
         {
           cursor_pos: num(last.pos),
           kp_secrets: kpSecrets,
-          ...(state ? { group_state: seal(this.deps, line.id, 'group', serializeGroup(state)), epoch: state.epoch } : {}),
+          // A batch nothing in which could be read leaves the group as it was: no need to write it.
+          ...(state && state !== before
+            ? { group_state: seal(this.deps, line.id, 'group', serializeGroup(state)), epoch: state.epoch }
+            : {}),
         },
         async (trx) => {
           for (const a of archive) {
@@ -508,7 +514,24 @@ export class LineRecorder {
         },
       );
       if (!saved) return;
+      if (state && state !== before) this.group = { version: num(rec.version) + 1, state };
     }
+  }
+
+  /**
+   * The group state of the recorders row, deserialized once per version: the state is large and
+   * each step would otherwise decode it again (states are values; nothing here changes one in
+   * place, every step makes a new one).
+   */
+  private group: { version: number; state: GroupState } | null = null;
+
+  private groupOf(rec: RecordersTable): GroupState | null {
+    if (!rec.group_state) return null;
+    const version = num(rec.version);
+    if (this.group?.version !== version) {
+      this.group = { version, state: deserializeGroup(unseal(this.deps, this.lineId, 'group', rec.group_state)) };
+    }
+    return this.group.state;
   }
 
   /** Hub only: make the group hold exactly the devices both stations vouch for on seated members. */
