@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { linkStations, StationProcess } from '@parley/testkit';
+import { enrolled, login, shot } from './support/browser-kit.js';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { isCallSignalHeader } from '../src/message-codec.js';
 
@@ -15,47 +13,17 @@ import { isCallSignalHeader } from '../src/message-codec.js';
 // unanswered and alerts washington's duty officers, and the app sounds the alarm.
 // Screenshots go to test-artifacts/screenshots, or to PARLEY_SCREENSHOTS_DIR.
 
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const SHOTS = process.env.PARLEY_SCREENSHOTS_DIR
-  ? join(process.cwd(), process.env.PARLEY_SCREENSHOTS_DIR)
-  : join(ROOT, 'test-artifacts', 'screenshots');
 const LINE = 'hotline';
-const PASSWORD = (station: string, handle: string) => `${station}-${handle}-password`;
 /** Immediate requests: duty officers alerted after 3 s, deputies 2 s later. Flash keeps its minute. */
 const POLICY = JSON.stringify({ ackDeadlineMs: { immediate: 3000 }, deputyAfterMs: { immediate: 2000 } });
 const TOPICS = 'Border incident at checkpoint 7; confirm the hotline test for 14:00Z';
 const TOPICS_2 = 'Unscheduled launch notification NOTAM-4471';
-
-async function enrolled(st: StationProcess, handle: string, name: string, role: string): Promise<string> {
-  const secret = await st.addMember(handle, name, role);
-  const res = await fetch(`${st.url}/api/v1/enroll`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ handle, secret, password: PASSWORD(st.name, handle), session: 'bearer' }),
-  });
-  const body = (await res.json()) as { token?: string };
-  if (!body.token) throw new Error(`enroll ${handle}: ${JSON.stringify(body)}`);
-  return body.token;
-}
-
-async function login(page: Page, st: StationProcess, handle: string): Promise<void> {
-  await page.goto(st.url);
-  await page.getByLabel('Handle').fill(handle);
-  await page.getByLabel('Password').fill(PASSWORD(st.name, handle));
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('heading', { name: 'Your lines' }).waitFor();
-}
 
 async function openLine(page: Page): Promise<void> {
   await page.getByRole('link', { name: LINE, exact: true }).click();
   await page.getByRole('heading', { name: LINE }).waitFor();
   await page.locator('.connection[data-status="open"]').waitFor();
   await page.locator('.e2ee-status[data-membership="member"]').waitFor({ timeout: 30_000 });
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
 const panel = (page: Page) => page.getByTestId('calls-panel');

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { linkStations, StationProcess } from '@parley/testkit';
+import { enrolled, login, shot } from './support/browser-kit.js';
 import { type Browser, chromium, type Page } from 'playwright-core';
 
 // Readouts in the web app, between two real stations: a call is requested on the line; each
@@ -13,37 +11,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 // with its station's fingerprint and the recorded entry.
 // Screenshots go to test-artifacts/screenshots, or to PARLEY_SCREENSHOTS_DIR.
 
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const SHOTS = process.env.PARLEY_SCREENSHOTS_DIR
-  ? join(process.cwd(), process.env.PARLEY_SCREENSHOTS_DIR)
-  : join(ROOT, 'test-artifacts', 'screenshots');
 const LINE = 'hotline';
-const PASSWORD = (station: string, handle: string) => `${station}-${handle}-password`;
-
-async function enrolled(st: StationProcess, handle: string, name: string, role: string): Promise<string> {
-  const secret = await st.addMember(handle, name, role);
-  const res = await fetch(`${st.url}/api/v1/enroll`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ handle, secret, password: PASSWORD(st.name, handle), session: 'bearer' }),
-  });
-  const body = (await res.json()) as { token?: string };
-  if (!body.token) throw new Error(`enroll ${handle}: ${JSON.stringify(body)}`);
-  return body.token;
-}
-
-async function login(page: Page, st: StationProcess, handle: string): Promise<void> {
-  await page.goto(st.url);
-  await page.getByLabel('Handle').fill(handle);
-  await page.getByLabel('Password').fill(PASSWORD(st.name, handle));
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('heading', { name: 'Your lines' }).waitFor();
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}
 
 async function recordHas(st: StationProcess, token: string, callId: string): Promise<boolean> {
   const res = await fetch(`${st.url}/api/v1/lines/${LINE}/record?entries=true`, { headers: { authorization: `Bearer ${token}` } });

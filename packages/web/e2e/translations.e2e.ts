@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { cliOk, eventually, StationProcess } from '@parley/testkit';
+import { enrolled, filesUnder, PASSWORD, shot } from './support/browser-kit.js';
 import { type Browser, chromium, type Page } from 'playwright-core';
 
 // Two languages on a line (issue 9), in the web app between two real stations: washington works
@@ -14,30 +13,13 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 // as the other side's rendering and as revised. Neither station ever holds the texts.
 // Screenshots go to test-artifacts/screenshots, or to PARLEY_SCREENSHOTS_DIR.
 
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const SHOTS = process.env.PARLEY_SCREENSHOTS_DIR
-  ? join(process.cwd(), process.env.PARLEY_SCREENSHOTS_DIR)
-  : join(ROOT, 'test-artifacts', 'screenshots');
 const LINE = 'hotline';
-const PASSWORD = (station: string, handle: string) => `${station}-${handle}-password`;
 
 const ROUTINE_RU = 'Предлагаем созвониться в 14:00 по Москве';
 const FLASH_RU = 'Срочно: инцидент на КПП 7, просим связи';
 const ROUTINE_EN = 'We propose a call at 14:00 Moscow time';
 const ROUTINE_EN_REVISED = 'We suggest a call at 14:00 Moscow time';
 const FLASH_EN = 'Urgent: incident at checkpoint 7, we ask for contact';
-
-async function enrolled(st: StationProcess, handle: string, name: string, role: string): Promise<string> {
-  const secret = await st.addMember(handle, name, role);
-  const res = await fetch(`${st.url}/api/v1/enroll`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ handle, secret, password: PASSWORD(st.name, handle), session: 'bearer' }),
-  });
-  const body = (await res.json()) as { token?: string };
-  if (!body.token) throw new Error(`enroll ${handle}: ${JSON.stringify(body)}`);
-  return body.token;
-}
 
 async function openLine(page: Page, st: StationProcess, handle: string): Promise<void> {
   await page.goto(st.url);
@@ -56,18 +38,6 @@ async function send(page: Page, text: string): Promise<void> {
   await box.fill(text);
   await box.press('Enter');
   await page.waitForFunction(() => !(document.querySelector('.composer textarea') as HTMLTextAreaElement).value);
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? filesUnder(p) : [p];
-  });
 }
 
 /** The message whose original text is this (its translations live inside the same item). */

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { SELF_UPDATE_SCHEDULE } from '@parley/e2ee';
 import { linkStations, StationProcess } from '@parley/testkit';
+import { enrolled, filesUnder, PASSWORD, shot } from './support/browser-kit.js';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 // The officers' web app as they meet it: two real station processes on loopback, Debian's
@@ -14,27 +13,10 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 // Screenshots go to test-artifacts/screenshots, or to PARLEY_SCREENSHOTS_DIR
 // (`PARLEY_SCREENSHOTS_DIR=docs/screenshots npm run test:e2e` refreshes the README's).
 
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const SHOTS = process.env.PARLEY_SCREENSHOTS_DIR
-  ? join(process.cwd(), process.env.PARLEY_SCREENSHOTS_DIR)
-  : join(ROOT, 'test-artifacts', 'screenshots');
 const LINE = 'chiefs-of-staff';
 const OTHER_LINE = 'defence-ministers';
-const PASSWORD = (station: string, handle: string) => `${station}-${handle}-password`;
 
 /** Add a member with a real name and enroll them over the client API, as their first device would. */
-async function enrolled(st: StationProcess, handle: string, name: string, role: string, password: string): Promise<string> {
-  const secret = await st.addMember(handle, name, role);
-  const res = await fetch(`${st.url}/api/v1/enroll`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ handle, secret, password, session: 'bearer' }),
-  });
-  const body = (await res.json()) as { token?: string };
-  if (!body.token) throw new Error(`enroll ${handle}: ${JSON.stringify(body)}`);
-  return body.token;
-}
-
 const card = (page: Page, line = LINE) => page.locator(`li.line-card[data-line="${line}"]`);
 
 async function waitUnread(page: Page, n: number): Promise<void> {
@@ -97,11 +79,6 @@ async function texts(page: Page): Promise<string[]> {
   return page.locator('li.message .message-text').allTextContents();
 }
 
-async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
-}
-
 async function call<T>(st: StationProcess, token: string, path: string): Promise<T> {
   const res = await fetch(`${st.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
   return (await res.json()) as T;
@@ -150,13 +127,6 @@ async function waitRecorder(st: StationProcess, token: string, text: string): Pr
     assert.ok(Date.now() < deadline, `${st.name}'s recorder archived "${text}"`);
     await new Promise((r) => setTimeout(r, 250));
   }
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? filesUnder(p) : [p];
-  });
 }
 
 /** Everything this origin's page keeps in IndexedDB and localStorage, as text to search in. */
