@@ -54,6 +54,13 @@ export type Health = Static<typeof Health>;
 export const Seat = Type.Object({ handle: Handle, name: DisplayName, role: RoleSchema }, closed);
 export type Seat = Static<typeof Seat>;
 
+/**
+ * The peer station refuses our stream's next batch: the stream stays held at `seq` (nothing
+ * after it can pass) until the peer takes it. `code` is the peer's machine-readable reason.
+ */
+export const PeerRefusalView = Type.Object({ seq: Seq, code: Type.String(), message: Type.String(), since: Timestamp }, closed);
+export type PeerRefusalView = Static<typeof PeerRefusalView>;
+
 export const LineSummary = Type.Object(
   {
     id: Id,
@@ -82,6 +89,8 @@ export const LineSummary = Type.Object(
      * default, interpreters translate into ours. Empty when not set. Always set by stations.
      */
     languages: Type.Optional(LineLanguages),
+    /** Set while the peer station refuses our stream's next batch. Always set by stations (null when not). */
+    peerRefusal: Type.Optional(Type.Union([PeerRefusalView, Type.Null()])),
   },
   closed,
 );

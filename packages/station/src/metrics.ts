@@ -58,6 +58,14 @@ export function createMetrics(db: Db, lines: () => LineManager, calls: () => Cal
     g.set({ line: s.name, direction: 'out' }, s.backlogOut);
     g.set({ line: s.name, direction: 'in' }, s.backlogIn);
   });
+  lineGauge(
+    'parley_line_peer_refusing',
+    'The peer station refuses our stream\u2019s next item (1), holding the stream; code names its reason',
+    ['line', 'code'],
+    (g, s) => {
+      if (s.peerRefusal) g.set({ line: s.name, code: s.peerRefusal.code }, 1);
+    },
+  );
   lineGauge('parley_line_last_contact_seconds', 'Unix time of the last contact with the peer', ['line'], (g, s) => {
     if (s.lastContactAt !== null) g.set({ line: s.name }, s.lastContactAt / 1000);
   });

@@ -284,6 +284,14 @@ export function registerAdminCommands(program: Command): void {
         `${(['flash', 'immediate', 'priority', 'routine'] as const).map((u) => formatDuration(r.duty.policy.ackDeadlineMs[u])).join('/')}; test ${formatDuration(r.duty.policy.testIntervalMs)}/${formatDuration(r.duty.policy.testAckDeadlineMs)}`,
       ]),
     ]);
+    for (const r of rows) {
+      const refusal = r.peerRefusal;
+      if (!refusal) continue;
+      process.stdout.write(
+        `Line ${r.name}: ${r.peer.name} refuses our item ${refusal.seq} (first refused ${ago(refusal.since)}): ${refusal.code} — ${refusal.message}. ` +
+          'Nothing after it reaches the peer until it takes it; check that both stations run the same version.\n',
+      );
+    }
     if (o.line && rows[0]) process.stdout.write(`Safety number: ${rows[0].safetyNumber}\n`);
   };
   line

@@ -292,6 +292,14 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('archive').addColumn('lang', 'text').execute();
     },
   },
+  '0013_peer_refusal': {
+    // What the peer station answered when it last refused our stream's next batch (JSON: seq,
+    // code, message, since), null while it takes them: a refused item holds the stream, and
+    // the operators of both sides must see why, not just a growing backlog.
+    async up(db: Db) {
+      await db.schema.alterTable('lines').addColumn('peer_refusal', 'text').execute();
+    },
+  },
 };
 
 class StaticProvider implements MigrationProvider {

@@ -52,6 +52,8 @@ export interface LinesTable {
   health: string | null;
   health_at: number | null;
   endpoints: string | null;
+  /** The peer's refusal of our stream's next batch, JSON `PeerRefusalView`, null while it takes them. */
+  peer_refusal: string | null;
   /** Working languages (issue 9), JSON arrays of BCP 47 tags: our side's and the peer's (null: not set). */
   own_langs: string | null;
   peer_langs: string | null;

@@ -1,4 +1,4 @@
-import { type LineSummary, safetyNumber, stationFingerprint } from '@parley/protocol';
+import { type LineSummary, type PeerRefusalView, safetyNumber, stationFingerprint } from '@parley/protocol';
 import type { Kysely } from 'kysely';
 import { isPostgres } from '../db/migrations.js';
 import { newId } from '../ids.js';
@@ -181,5 +181,7 @@ export async function summarizeLine(
     deliveredSeq: delivered,
     recordAlarms: await alarmCount(db, line.id),
     languages: lineLanguages(line),
+    // The running process knows first; from outside it, the last one it wrote.
+    peerRefusal: runtime ? runtime.refusal : line.peer_refusal ? (JSON.parse(line.peer_refusal) as PeerRefusalView) : null,
   };
 }

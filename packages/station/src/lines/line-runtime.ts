@@ -1,4 +1,4 @@
-import { AckResponse, type FedItem, Heartbeat, type Health } from '@parley/protocol';
+import { AckResponse, type FedItem, Heartbeat, type Health, type PeerRefusalView } from '@parley/protocol';
 import type { Logger } from 'pino';
 import type { Db } from '../db/open.js';
 import { prepared } from '../db/prepared.js';
@@ -38,6 +38,7 @@ export class LineRuntime {
   private forwarding: Promise<void> = Promise.resolve();
   private inBacklogSince: number | null = null;
   private lastHealth: Health | null = null;
+  private lastRefusal: string | null = null;
   /** Heartbeat probes in flight, one at most per endpoint. */
   private readonly probing = new Map<string, Promise<void>>();
   private healthRefresh: Promise<void> | null = null;
@@ -205,6 +206,11 @@ export class LineRuntime {
       try {
         const res = await fedPost(key, this.peerKey, this.endpoints, `fed/v1/lines/${this.lineId}/items`, { items }, AckResponse);
         backoff = 0;
+        if (this.refusal) {
+          log.info({ line: this.lineId, seq: this.refusal.seq }, 'peer takes our stream again');
+          this.refusal = null;
+          void this.refreshHealth();
+        }
         if (res.ackedSeq > this.acked) {
           this.acked = res.ackedSeq;
           this.recordAckSoon();
@@ -217,6 +223,12 @@ export class LineRuntime {
           log.warn({ line: this.lineId, ours: this.acked, theirs: e.body.ackedSeq }, 'peer asked to resend from an earlier point');
           this.acked = Math.min(this.acked, e.body.ackedSeq);
           continue;
+        }
+        if (e instanceof PeerRefusal && this.refusal?.code !== e.code) {
+          // The peer answered, and said no: the stream is held at this batch until it takes
+          // it. Say so where operators look (line status, the client API, /metrics).
+          this.refusal = { seq: items[0]?.seq ?? 0, code: e.code, message: e.message.slice(0, 500), since: Date.now() };
+          void this.refreshHealth();
         }
         backoff = Math.min(MAX_BACKOFF_MS, Math.max(50, backoff * 2));
         log.warn(
@@ -270,16 +282,26 @@ export class LineRuntime {
     return this.healthRefresh;
   }
 
+  /** The peer's refusal of our next batch, while it lasts. */
+  refusal: PeerRefusalView | null = null;
+
   private async writeHealth(): Promise<void> {
     const { db, hub } = this.deps;
     const h = await this.health();
     await db
       .updateTable('lines')
-      .set({ health: h, health_at: Date.now(), endpoints: JSON.stringify(this.endpoints.states) })
+      .set({
+        health: h,
+        health_at: Date.now(),
+        endpoints: JSON.stringify(this.endpoints.states),
+        peer_refusal: this.refusal ? JSON.stringify(this.refusal) : null,
+      })
       .where('id', '=', this.lineId)
       .execute();
-    if (h !== this.lastHealth) {
+    const refusal = this.refusal ? `${this.refusal.seq}:${this.refusal.code}` : null;
+    if (h !== this.lastHealth || refusal !== this.lastRefusal) {
       this.lastHealth = h;
+      this.lastRefusal = refusal;
       hub.emit({ type: 'health', lineId: this.lineId });
     }
   }
@@ -308,6 +330,7 @@ export class LineRuntime {
       anyEndpointDown: this.endpoints.anyDown(),
       oldestUnackedAgeMs: oldest ? now - num(oldest.stored_at) : null,
       inBacklogAgeMs: this.inBacklogSince === null ? null : now - this.inBacklogSince,
+      peerRefusing: this.refusal !== null,
     });
   }
 }
