@@ -1,6 +1,5 @@
 // The line WebSocket takes frames sent the moment it opens: a reconnecting client resends what
 // was unanswered at once, before the station has looked the line up.
-import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { linkStations, StationProcess } from '@parley/testkit';
 import WebSocket from 'ws';
