@@ -112,11 +112,21 @@ export const SIGNAL_AAD: Uint8Array = new TextEncoder().encode('parley/call-sign
 
 /** Whether an application message's header carries SIGNAL_AAD (read without decrypting). */
 export function isCallSignalHeader(b: Uint8Array): boolean {
+  return headerAadIs(b, SIGNAL_AAD);
+}
+
+/**
+ * Whether a PrivateMessage's authenticated data (RFC 9420 §6.3: version, wire format, group_id<V>,
+ * epoch, content_type, authenticated_data<V>, in the clear) equals `aad`: how plumbing (voice
+ * signals, read receipts) is told from messages without decrypting.
+ */
+export function headerAadIs(b: Uint8Array, aad: Uint8Array): boolean {
+  if (b.length < 5 || b[0] !== 0 || b[1] !== 1 || b[2] !== 0 || b[3] !== 2) return false;
   const g = mlsVarint(b, 4);
   if (!g) return false;
-  const aad = mlsVarint(b, g.next + g.value + 8 + 1);
-  if (!aad || aad.value !== SIGNAL_AAD.length || aad.next + aad.value > b.length) return false;
-  for (let i = 0; i < SIGNAL_AAD.length; i++) if (b[aad.next + i] !== SIGNAL_AAD[i]) return false;
+  const a = mlsVarint(b, g.next + g.value + 8 + 1);
+  if (!a || a.value !== aad.length || a.next + a.value > b.length) return false;
+  for (let i = 0; i < aad.length; i++) if (b[a.next + i] !== aad[i]) return false;
   return true;
 }
 

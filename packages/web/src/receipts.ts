@@ -1,6 +1,7 @@
 import type { Item } from '@parley/protocol';
 import { fromBase64url } from '@parley/protocol/bytes';
 import type { LineRecord } from './e2ee/line-engine.js';
+import { headerAadIs } from './message-codec.js';
 import { type KeyValueStore, readJson, writeJson } from './storage.js';
 
 // Read receipts. When an officer's app shows the peer's messages, it tells the line, end-to-end
@@ -57,32 +58,6 @@ export function isReceiptItem(item: Pick<Item, 'kind' | 'payload'>): boolean {
   if (item.kind !== 'mls') return false;
   const b = fromBase64url(item.payload.slice(0, 200));
   return b !== undefined && headerAadIs(b, RECEIPT_AAD);
-}
-
-/**
- * Whether a PrivateMessage's authenticated data (RFC 9420 §6.3: version, wire format, group_id<V>,
- * epoch, content_type, authenticated_data<V>, in the clear) equals `aad`.
- */
-export function headerAadIs(b: Uint8Array, aad: Uint8Array): boolean {
-  if (b.length < 5 || b[0] !== 0 || b[1] !== 1 || b[2] !== 0 || b[3] !== 2) return false;
-  const g = varint(b, 4);
-  if (!g) return false;
-  const a = varint(b, g.next + g.value + 8 + 1);
-  if (!a || a.value !== aad.length || a.next + a.value > b.length) return false;
-  for (let i = 0; i < aad.length; i++) if (b[a.next + i] !== aad[i]) return false;
-  return true;
-}
-
-function varint(b: Uint8Array, at: number): { value: number; next: number } | null {
-  if (at >= b.length) return null;
-  const first = b[at] as number;
-  const prefix = first >> 6;
-  if (prefix === 3) return null;
-  const size = 1 << prefix;
-  if (at + size > b.length) return null;
-  let value = first & 0x3f;
-  for (let i = 1; i < size; i++) value = value * 256 + (b[at + i] as number);
-  return { value, next: at + size };
 }
 
 /** Someone who read: a member of the other side, as their receipt's MLS-authenticated device says. */

@@ -32,9 +32,10 @@ import {
   encodeCallContent,
   encodeContent,
   encodeSignalContent,
+  headerAadIs,
   SIGNAL_AAD,
 } from '../message-codec.js';
-import { decodeReceiptContent, encodeReceiptContent, headerAadIs, isReceiptContent, RECEIPT_AAD, type ReadUpTo } from '../receipts.js';
+import { decodeReceiptContent, encodeReceiptContent, isReceiptContent, RECEIPT_AAD, type ReadUpTo } from '../receipts.js';
 import { type DeviceContext, dropKeyPackages, keyFingerprint, keyPackageSecrets, sha256Hex, topUpKeyPackages } from './device.js';
 import { withLock } from './vault.js';
 
