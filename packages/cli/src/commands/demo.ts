@@ -294,8 +294,8 @@ export function registerDemoCommand(program: Command): void {
         '',
         'Open the web app and log in as one of the people below:',
         `  washington  http://127.0.0.1:${basePort}/`,
-        // Browsers keep cookies per host name, not per port: a second host name keeps the two sessions apart.
-        `  moscow      http://localhost:${basePort + 1}/   (localhost, so that one browser can be logged in at both)`,
+        // Each station names its session cookie after itself: one browser keeps both logins.
+        `  moscow      http://127.0.0.1:${basePort + 1}/`,
         '',
         'Demo people (handle / password), the same handles on both stations:',
       );
@@ -305,8 +305,8 @@ export function registerDemoCommand(program: Command): void {
       out.push(
         '',
         'Try the CLI in another terminal:',
-        `  echo ${password('washington', 'chief')} > /tmp/pw && node packages/cli/dist/src/bin.js login --station http://127.0.0.1:${basePort} --handle chief --profile /tmp/wa --password-file /tmp/pw`,
-        '  node packages/cli/dist/src/bin.js send --profile /tmp/wa --line chiefs-of-staff --wait 30 "Request a call at 14:00Z"',
+        `  echo ${password('washington', 'chief')} > /tmp/pw && node packages/cli/dist/bundle/parley.js login --station http://127.0.0.1:${basePort} --handle chief --profile /tmp/wa --password-file /tmp/pw`,
+        '  node packages/cli/dist/bundle/parley.js send --profile /tmp/wa --line chiefs-of-staff --wait 30 "Request a call at 14:00Z"',
         '  (--wait: a new device sends once the line\u2019s encrypted group has it; log in on moscow first to read it there,',
         '   or read older messages from your station\u2019s recorder with `read --history`)',
         '',
