@@ -16,7 +16,8 @@
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { linkStations, StationProcess } from '@parley/testkit';
-import { chromium, type Page } from 'playwright-core';
+import { FAKE_MEDIA, launchChromium } from '../e2e/support/browser-kit.js';
+import type { Page } from 'playwright-core';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -84,20 +85,7 @@ async function main(): Promise<void> {
   const wa = await StationProcess.create({ name: 'washington', heartbeatMs: 1000 });
   const mo = await StationProcess.create({ name: 'moscow', heartbeatMs: 1000 });
   await Promise.all([wa.start(), mo.start()]);
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
+  const browser = await launchChromium(FAKE_MEDIA);
   try {
     const waToken = await wa.addEnrolledMember('duty', 'duty_officer', PASSWORD);
     const moToken = await mo.addEnrolledMember('chief', 'principal', PASSWORD);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { linkStations, StationProcess } from '@parley/testkit';
-import { enrolled, login, shot } from './support/browser-kit.js';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { enrolled, FAKE_MEDIA, launchChromium, login, shot } from './support/browser-kit.js';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { isCallSignalHeader } from '../src/message-codec.js';
 
 // Calls in the officers' web app, between two real stations: moscow's chief asks washington for
@@ -139,21 +139,7 @@ describe('calls in the web app between two stations', () => {
     moToken = await enrolled(mo, 'chief', 'Chief of the General Staff', 'principal');
     await enrolled(mo, 'duty', 'Duty Officer, NTsUO', 'duty_officer');
     await linkStations(wa, mo, LINE, ['chief', 'duty'], ['chief', 'duty']);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        // A fake microphone, allowed without asking: voice between the two pages.
-        '--use-fake-device-for-media-stream',
-        '--use-fake-ui-for-media-stream',
-        '--autoplay-policy=no-user-gesture-required',
-      ],
-    });
+    browser = await launchChromium(FAKE_MEDIA);
     ctxW = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     ctxM = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     pageW = await ctxW.newPage();

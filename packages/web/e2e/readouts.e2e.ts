@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { linkStations, StationProcess } from '@parley/testkit';
-import { enrolled, login, shot } from './support/browser-kit.js';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { enrolled, launchChromium, login, shot } from './support/browser-kit.js';
+import type { Browser, Page } from 'playwright-core';
 
 // Readouts in the web app, between two real stations: a call is requested on the line; each
 // station's press officer drafts a readout of it (washington's in two languages), cites the
@@ -81,17 +81,7 @@ describe('readouts and the observer page', () => {
       if (Date.now() > deadline) throw new Error('the call request never reached both records');
       await new Promise((r) => setTimeout(r, 200));
     }
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

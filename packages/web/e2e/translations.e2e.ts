@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { cliOk, eventually, StationProcess } from '@parley/testkit';
-import { enrolled, filesUnder, PASSWORD, shot } from './support/browser-kit.js';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { enrolled, filesUnder, launchChromium, PASSWORD, shot } from './support/browser-kit.js';
+import type { Browser, Page } from 'playwright-core';
 
 // Two languages on a line (issue 9), in the web app between two real stations: washington works
 // in English, moscow in Russian (set at the link ceremony). Moscow's chief writes in Russian (the
@@ -62,17 +62,7 @@ describe('translations in the web app', () => {
       .split('\n')
       .pop();
     await cliOk(['line', 'accept', '--data', mo.dir, '--seats', 'chief', '--langs', 'ru', inv as string]);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { SELF_UPDATE_SCHEDULE } from '@parley/e2ee';
 import { linkStations, StationProcess } from '@parley/testkit';
-import { enrolled, filesUnder, PASSWORD, shot } from './support/browser-kit.js';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { enrolled, filesUnder, launchChromium, PASSWORD, shot } from './support/browser-kit.js';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 
 // The officers' web app as they meet it: two real station processes on loopback, Debian's
 // Chromium driven by playwright-core, one browser context (one officer's browser) per station.
@@ -186,19 +186,7 @@ describe('the web app between two stations', () => {
     await enrolled(mo, 'duty', 'Duty Officer, NTsUO', 'duty_officer', PASSWORD('moscow', 'duty'));
     safety = await linkStations(wa, mo, LINE, ['chief', 'duty'], ['chief', 'duty']);
     await linkStations(mo, wa, OTHER_LINE, ['chief'], ['chief']);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     ctxW = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     ctxM = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     pageW = await ctxW.newPage();
