@@ -14,6 +14,7 @@
  *   npm run bench                                  # defaults
  *   node packages/station/dist/bench/line-bench.js --samples 5000 --items 100000 --window 4000
  *   node packages/station/dist/bench/line-bench.js --cpu-prof DIR   # profile both stations
+ *   node packages/station/dist/bench/line-bench.js --node-options '--trace-gc'   # flags for both stations
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fdatasyncSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
@@ -37,6 +38,7 @@ const WINDOW = Number(arg('window', '2000'));
 const PAYLOAD_BYTES = Number(arg('payload', '128'));
 const CPU_PROF = arg('cpu-prof', '');
 const SKIP = arg('only', 'both');
+const NODE_OPTIONS = arg('node-options', '').split(' ').filter(Boolean);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -101,7 +103,7 @@ async function main(): Promise<void> {
     loadavgAtStart: loadavg().map((x) => Number(x.toFixed(2))),
     fdatasyncAtStart: fsyncProbe(),
   };
-  const nodeArgs = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
+  const nodeArgs = [...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : []), ...NODE_OPTIONS];
   const washington = await StationProcess.create({ name: 'washington', heartbeatMs: 1000 });
   const moscow = await StationProcess.create({ name: 'moscow', heartbeatMs: 1000 });
   await washington.start({ nodeArgs });
@@ -142,7 +144,10 @@ async function main(): Promise<void> {
       // (a) latency
       const lat: number[] = [];
       const acceptLat: number[] = [];
+      const pids = [washington.child?.pid, moscow.child?.pid];
+      let cpu0: number[] = [];
       for (let i = 0; i < WARMUP + SAMPLES; i++) {
+        if (i === WARMUP) cpu0 = cpuNow(pids);
         const clientId = `lat-${String(i).padStart(7, '0')}`;
         const arrival = new Promise<bigint>((resolve) => waiting.set(clientId, resolve));
         const t0 = process.hrtime.bigint();
@@ -155,6 +160,8 @@ async function main(): Promise<void> {
         }
         await sleep(GAP_MS);
       }
+      const cpu1 = cpuNow(pids);
+      const cpuUs = cpu1.map((v, i) => Number((((v - (cpu0[i] as number)) * 1000) / SAMPLES).toFixed(1)));
       lat.sort((a, b) => a - b);
       acceptLat.sort((a, b) => a - b);
       results.latency = {
@@ -165,6 +172,7 @@ async function main(): Promise<void> {
         maxMs: lat[lat.length - 1],
         acceptedP50Ms: percentile(acceptLat, 50),
         acceptedP99Ms: percentile(acceptLat, 99),
+        cpuUsPerItem: { sendingStation: cpuUs[0], receivingStation: cpuUs[1], clients: cpuUs[2] },
       };
     }
 
@@ -226,6 +234,8 @@ async function main(): Promise<void> {
     rows.push(['one-way latency max', `${lat.maxMs?.toFixed(3)} ms`]);
     rows.push(['sender "accepted" p50 / p99', `${lat.acceptedP50Ms?.toFixed(3)} / ${lat.acceptedP99Ms?.toFixed(3)} ms`]);
     rows.push(['latency samples', String(lat.samples)]);
+    const c = lat.cpuUsPerItem as unknown as Record<string, number>;
+    rows.push(['  CPU per item: sending / receiving station', `${c.sendingStation} / ${c.receivingStation} µs`]);
   }
   if (tp) {
     rows.push(['throughput, one line (at the receiver)', `${tp.itemsPerSec} items/s`]);

@@ -42,8 +42,12 @@ import { offerKeyPackages } from './devices.js';
 import { groupIdOf, linePolicies } from './line-policy.js';
 import { noteSeats } from './seat-history.js';
 
-/** How long new items wait for company before the recorder reads them. */
-const RECORDER_GATHER_MS = 25;
+/**
+ * How long new items wait for company before the recorder reads them. Each step has a fixed
+ * cost (the line, its policy, the archive write) that one item at a time pays in full; the
+ * archive is history, so a tenth of a second behind the line costs no one anything.
+ */
+const RECORDER_GATHER_MS = 100;
 
 /** Messages up to this many epochs late still decrypt: the other side's items cross the hub's commits in flight. */
 export const PAST_EPOCHS = 8;

@@ -12,7 +12,8 @@ import { lineById, num, outgoingAfter, recordAck, recordHeartbeat } from './line
 
 const BATCH = 1000;
 const MAX_BACKOFF_MS = 2000;
-const ACK_WRITE_DELAY_MS = 20;
+/** Acks are written this long after they arrive, one write for all of them (see recordAckSoon). */
+const ACK_WRITE_DELAY_MS = 250;
 
 export interface RuntimeDeps {
   db: Db;
