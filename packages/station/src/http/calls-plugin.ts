@@ -2,10 +2,11 @@ import { type Call, type LineBooks, type LineStats, type PolicySummary, summariz
 import { CallActionRequest, FedCallRequest, LineParams, ParleyError, TranslationRequest } from '@parley/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { iceServersFor, resolveIceSetting } from '../calls/ice-servers.js';
-import { type LineRow, seatedLine, toItem } from '../lines/line-store.js';
+import { seatedLine, toItem } from '../lines/line-store.js';
 import { translate } from '../lines/translations.js';
 import type { StationContext } from '../station-context.js';
 import { authenticator, who } from './authenticate.js';
+import type { LinePeerGuard } from './fed-line-guard.js';
 
 /** Calls as JSON: the book's Map becomes a list in request order. */
 export function callsJson(
@@ -60,12 +61,7 @@ export async function callsClientPlugin(app: FastifyInstance, opts: { ctx: Stati
 }
 
 /** The hub's federation route: the other station passes on its members' call actions. */
-export function callsFederationRoutes(
-  app: FastifyInstance,
-  ctx: StationContext,
-  verifyLinePeer: (req: FastifyRequest) => Promise<void>,
-  lineOf: (req: FastifyRequest) => LineRow,
-): void {
+export function callsFederationRoutes(app: FastifyInstance, ctx: StationContext, { verify: verifyLinePeer, lineOf }: LinePeerGuard): void {
   app.post('/fed/v1/lines/:lineId/calls', { schema: { body: FedCallRequest }, preValidation: verifyLinePeer }, async (req) => {
     const line = lineOf(req);
     if (line.role !== 'inviter') throw new ParleyError('FORBIDDEN', 'only the inviting station orders call events on this line');

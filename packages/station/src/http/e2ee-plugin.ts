@@ -18,6 +18,7 @@ import { fedPost } from '../federation/fed-client.js';
 import { type LineRow, lineLanguages, replacePeerSeats, seatedLine, seatsOf, setPeerLangs } from '../lines/line-store.js';
 import type { StationContext } from '../station-context.js';
 import { authenticator, who } from './authenticate.js';
+import type { LinePeerGuard } from './fed-line-guard.js';
 
 /** Client API for end-to-end encryption: device vouching, key packages, roster, history, commits. */
 export async function e2eeClientPlugin(app: FastifyInstance, opts: { ctx: StationContext }): Promise<void> {
@@ -90,12 +91,7 @@ async function orderCommit(ctx: StationContext, line: LineRow, commit: Uint8Arra
 }
 
 /** Federation routes for end-to-end encryption, registered inside the signed federation scope. */
-export function e2eeFederationRoutes(
-  app: FastifyInstance,
-  ctx: StationContext,
-  verifyLinePeer: (req: FastifyRequest) => Promise<void>,
-  lineOf: (req: FastifyRequest) => LineRow,
-): void {
+export function e2eeFederationRoutes(app: FastifyInstance, ctx: StationContext, { verify: verifyLinePeer, lineOf }: LinePeerGuard): void {
   const { db } = ctx;
   app.post(
     '/fed/v1/lines/:lineId/key-packages',

@@ -22,6 +22,7 @@ import { readoutsFederationRoutes } from './readouts-plugin.js';
 import { languagesFederationRoutes } from '../lines/languages.js';
 import { e2eeFederationRoutes } from './e2ee-plugin.js';
 import { toParleyError } from './errors.js';
+import type { LinePeerGuard } from './fed-line-guard.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -178,34 +179,15 @@ export async function federationPlugin(app: FastifyInstance, opts: { ctx: Statio
     },
   );
 
-  e2eeFederationRoutes(
-    app,
-    ctx,
-    (req) => verifyLinePeer(req),
-    (req) => req.fedLine as LineRow,
-  );
-  callsFederationRoutes(
-    app,
-    ctx,
-    (req) => verifyLinePeer(req),
-    (req) => req.fedLine as LineRow,
-  );
-  recordFederationRoutes(
-    app,
-    ctx,
-    (req) => verifyLinePeer(req),
-    (req) => req.fedLine as LineRow,
-  );
-  readoutsFederationRoutes(
-    app,
-    ctx,
-    (req) => verifyLinePeer(req),
-    (req) => req.fedLine as LineRow,
-  );
-  languagesFederationRoutes(
-    app,
-    db,
-    (req) => verifyLinePeer(req),
-    (req) => req.fedLine as LineRow,
-  );
+  // The other capabilities' federation routes, each behind the same check that the signer is the line's peer.
+  const peer: LinePeerGuard = { verify: (req) => verifyLinePeer(req), lineOf: (req) => req.fedLine as LineRow };
+  for (const routes of [
+    e2eeFederationRoutes,
+    callsFederationRoutes,
+    recordFederationRoutes,
+    readoutsFederationRoutes,
+    languagesFederationRoutes,
+  ]) {
+    routes(app, ctx, peer);
+  }
 }

@@ -1,10 +1,11 @@
 import { FedReadoutRequest, LineParams, ReadoutDraftRequest, ReadoutParams } from '@parley/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type LineRow, seatedLine } from '../lines/line-store.js';
+import { seatedLine } from '../lines/line-store.js';
 import { ReadoutDesk } from '../readouts/readout-desk.js';
 import { readoutFeed, readoutFeedAtom, readoutFeedHtml } from '../readouts/readout-feed.js';
 import type { StationContext } from '../station-context.js';
 import { authenticator, who } from './authenticate.js';
+import type { LinePeerGuard } from './fed-line-guard.js';
 
 /**
  * Readouts: the press officers' client API (draft, list, publish) and the station's public feed
@@ -66,8 +67,7 @@ export async function readoutsPlugin(app: FastifyInstance, opts: { ctx: StationC
 export function readoutsFederationRoutes(
   app: FastifyInstance,
   ctx: StationContext,
-  verifyLinePeer: (req: FastifyRequest) => Promise<void>,
-  lineOf: (req: FastifyRequest) => LineRow,
+  { verify: verifyLinePeer, lineOf }: LinePeerGuard,
 ): void {
   const desk = new ReadoutDesk(ctx);
   app.post('/fed/v1/lines/:lineId/readouts', { schema: { body: FedReadoutRequest }, preValidation: verifyLinePeer }, async (req) => {

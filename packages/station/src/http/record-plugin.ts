@@ -1,10 +1,11 @@
 import { LineParams } from '@parley/protocol';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import { type LineRow, seatedLine } from '../lines/line-store.js';
+import { seatedLine } from '../lines/line-store.js';
 import { FedRecordHeadRequest } from '../record/record-wire.js';
 import type { StationContext } from '../station-context.js';
 import { authenticator, who } from './authenticate.js';
+import type { LinePeerGuard } from './fed-line-guard.js';
 
 const RecordQuery = Type.Object({ entries: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 
@@ -26,12 +27,7 @@ export async function recordClientPlugin(app: FastifyInstance, opts: { ctx: Stat
 }
 
 /** The peer's signed head of its fold of the line's record. */
-export function recordFederationRoutes(
-  app: FastifyInstance,
-  ctx: StationContext,
-  verifyLinePeer: (req: FastifyRequest) => Promise<void>,
-  lineOf: (req: FastifyRequest) => LineRow,
-): void {
+export function recordFederationRoutes(app: FastifyInstance, ctx: StationContext, { verify: verifyLinePeer, lineOf }: LinePeerGuard): void {
   app.post('/fed/v1/lines/:lineId/record/heads', { schema: { body: FedRecordHeadRequest }, preValidation: verifyLinePeer }, async (req) =>
     ctx.record.receivePeerHead(lineOf(req), req.body as FedRecordHeadRequest),
   );

@@ -1,10 +1,11 @@
 import { checkLangList, FedLanguagesRequest, FedLanguagesResponse, ParleyError } from '@parley/protocol';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { DataDir } from '../config/data-dir.js';
 import type { Db } from '../db/open.js';
 import { Endpoints } from '../federation/endpoints.js';
 import { fedPost } from '../federation/fed-client.js';
 import { type LineRow, lineById, lineByName, lineLanguages, setOwnLangs, setPeerLangs } from './line-store.js';
+import type { LinePeerGuard } from '../http/fed-line-guard.js';
 
 // Working languages of a line (issue 9). Each station is the authority on its own side's
 // languages; the peer keeps a copy. A change is stored first, then told to the peer signed; if
@@ -50,9 +51,8 @@ export async function changeLanguages(db: Db, data: DataDir, lineName: string, l
 /** The peer tells us its side's working languages changed. Signed by the key pinned for the line. */
 export function languagesFederationRoutes(
   app: FastifyInstance,
-  db: Db,
-  verifyLinePeer: (req: FastifyRequest) => Promise<void>,
-  lineOf: (req: FastifyRequest) => LineRow,
+  { db }: { db: Db },
+  { verify: verifyLinePeer, lineOf }: LinePeerGuard,
 ): void {
   app.post('/fed/v1/lines/:lineId/languages', { schema: { body: FedLanguagesRequest }, preValidation: verifyLinePeer }, async (req) => {
     const line = lineOf(req);
