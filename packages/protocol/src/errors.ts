@@ -52,6 +52,8 @@ export const ERROR_STATUS = {
   DATA_DIR_MISSING: 500,
   DATA_DIR_CORRUPT: 500,
   DATA_DIR_EXISTS: 500,
+  /** A station setting (station.json or its environment override) that cannot be used. */
+  CONFIG_INVALID: 500,
   PROFILE_MISSING: 500,
   INTERNAL: 500,
   UNAVAILABLE: 503,

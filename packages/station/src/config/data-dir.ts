@@ -18,6 +18,11 @@ export const StationConfig = Type.Object(
     database: Type.Optional(Type.String({ pattern: '^postgres(ql)?://', maxLength: 500 })),
     /** ICE servers (STUN, TURN) for the web app's voice; PARLEY_ICE_SERVERS overrides. See docs/turn.md. */
     ice: Type.Optional(StationIce),
+    /**
+     * Reverse proxies / load balancers (IP, CIDR, or loopback|linklocal|uniquelocal) whose
+     * X-Forwarded-For names the client; PARLEY_TRUST_PROXY overrides. See http/trust-proxy.ts.
+     */
+    trustProxy: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 32 })),
   },
   { additionalProperties: false },
 );

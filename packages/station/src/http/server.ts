@@ -12,6 +12,7 @@ import { recordClientPlugin } from './record-plugin.js';
 import { readoutsPlugin } from './readouts-plugin.js';
 import { e2eeClientPlugin } from './e2ee-plugin.js';
 import { observabilityPlugin } from './observability-plugin.js';
+import { resolveTrustProxy } from './trust-proxy.js';
 import { validatorCompiler } from './validation.js';
 import { webPlugin } from './web-plugin.js';
 
@@ -22,7 +23,10 @@ export interface ServerOptions {
 
 /** One HTTP listener of the station. A station with several advertised URLs runs one per URL. */
 export async function buildServer(ctx: StationContext, opts: ServerOptions = {}): Promise<FastifyInstance> {
+  const proxies = resolveTrustProxy(ctx.data.config.trustProxy);
   const app = Fastify({
+    // Only the listed proxies' X-Forwarded-For sets req.ip (the login throttle's per-address key).
+    ...(proxies.length > 0 ? { trustProxy: proxies } : {}),
     loggerInstance: ctx.log as FastifyBaseLogger,
     bodyLimit: 256 * 1024,
     // Per-request lines would drown the log at line throughput; refusals are logged by the error handler.
