@@ -8,12 +8,11 @@ import {
   LinkRequest,
   ParleyError,
 } from '@parley/protocol';
-import { checkPeerStreamItem } from '../lines/peer-items.js';
-import { checkPeerTranslation } from '../lines/translations.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { verifyRequest, signResponse } from '../federation/signing.js';
-import { type NonceRecord, recordNonce, SeqGapError, storeIncoming } from '../lines/inbox.js';
+import { type NonceRecord, recordNonce, SeqGapError } from '../lines/inbox.js';
 import { answerLinkRequest } from '../lines/link-ceremony.js';
+import { acceptPeerBatch } from '../lines/peer-batch.js';
 import { lineById, num, recordHeartbeat, type LineRow } from '../lines/line-store.js';
 import type { StationContext } from '../station-context.js';
 import { callsFederationRoutes } from './calls-plugin.js';
@@ -23,6 +22,7 @@ import { languagesFederationRoutes } from '../lines/languages.js';
 import { e2eeFederationRoutes } from './e2ee-plugin.js';
 import { toParleyError } from './errors.js';
 import type { LinePeerGuard } from './fed-line-guard.js';
+import { fedStreamRoute } from './fed-stream-route.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -137,22 +137,7 @@ export async function federationPlugin(app: FastifyInstance, opts: { ctx: Statio
       const items = (req.body as ItemsBatch).items;
       const nonce = req.fedNonce as NonceRecord;
       try {
-        // Only MLS of this line's group crosses: nothing readable ever reaches our storage.
-        for (const it of items) {
-          const verdict = checkPeerStreamItem(line.id, it.kind, Buffer.from(it.payload, 'base64url'), line.role === 'acceptor');
-          if (!verdict.ok) {
-            req.log.warn({ line: line.name, seq: it.seq, reason: verdict.reason }, 'peer sent an item that is not MLS of this line');
-            throw new ParleyError('FED_BAD_ITEM', `item ${it.seq}: ${verdict.reason}`);
-          }
-          if (it.kind === 'translation' && it.seq > num(line.in_seq)) {
-            const why = await checkPeerTranslation(db, line, it, items);
-            if (why) throw new ParleyError('FED_BAD_ITEM', `item ${it.seq}: ${why}`);
-          }
-        }
-        const before = num(line.in_seq);
-        const ackedSeq = await storeIncoming(db, ctx.hub, line.id, items, Date.now(), nonce);
-        ctx.metrics.itemsReceived.inc(Math.max(0, ackedSeq - before));
-        return { ackedSeq };
+        return { ackedSeq: await acceptPeerBatch(ctx, line, items, nonce) };
       } catch (e) {
         // A refused request is remembered too: replaying it gets FED_REPLAY, like any replay.
         if (!(e instanceof ParleyError && e.code === 'FED_REPLAY')) await recordNonce(db, nonce).catch(() => false);
@@ -164,6 +149,8 @@ export async function federationPlugin(app: FastifyInstance, opts: { ctx: Statio
       }
     },
   );
+
+  fedStreamRoute(app, ctx, (req) => verifyLinePeer(req));
 
   app.post(
     '/fed/v1/lines/:lineId/heartbeat',

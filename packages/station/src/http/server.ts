@@ -40,7 +40,8 @@ export async function buildServer(ctx: StationContext, opts: ServerOptions = {})
   installErrorHandling(app);
   await app.register(cookie);
   app.decorate('parleySessionCookie', sessionCookieName(ctx.data.config.name, ctx.data.key.fingerprint));
-  await app.register(websocket, { options: { maxPayload: 256 * 1024 } });
+  // Frames up to 2 MiB: a batch of the peer's stream (federation/fed-stream.ts) is up to 1 MiB.
+  await app.register(websocket, { options: { maxPayload: 2 * 1024 * 1024 } });
   await app.register(observabilityPlugin, { ctx });
   await app.register(clientApiPlugin, { ctx });
   await app.register(federationPlugin, { ctx });

@@ -1,16 +1,22 @@
-import { AckResponse, type FedItem, Heartbeat, type Health, type PeerRefusalView } from '@parley/protocol';
+import { type FedItem, Heartbeat, type Health, type PeerRefusalView } from '@parley/protocol';
 import type { Logger } from 'pino';
 import type { Db } from '../db/open.js';
 import { prepared } from '../db/prepared.js';
 import type { ItemsTable } from '../db/schema.js';
 import { Endpoints } from '../federation/endpoints.js';
 import { fedPost, PeerRefusal } from '../federation/fed-client.js';
+import { FedStream } from '../federation/fed-stream.js';
 import type { StationKey } from '../identity/station-key.js';
 import { computeHealth } from './health.js';
 import type { Hub } from './hub.js';
 import { lineById, num, outgoingAfter, recordAck, recordHeartbeat } from './line-store.js';
 
 const BATCH = 1000;
+/**
+ * A batch's size on the wire at most (base64 payloads and the JSON around them): it must fit one
+ * frame of the peer's WebSocket server (2 MiB, http/server.ts) with room to spare.
+ */
+const BATCH_BYTES = 1024 * 1024;
 const MAX_BACKOFF_MS = 2000;
 /** Acks are written this long after they arrive, one write for all of them (see recordAckSoon). */
 const ACK_WRITE_DELAY_MS = 250;
@@ -31,6 +37,8 @@ export interface RuntimeDeps {
  */
 export class LineRuntime {
   readonly endpoints: Endpoints;
+  /** Our stream to the peer: one WebSocket kept open between batches (see federation/fed-stream.ts). */
+  private readonly stream: FedStream;
   private stopped = false;
   private acked = 0;
   private wake: (() => void) | null = null;
@@ -63,6 +71,7 @@ export class LineRuntime {
     private readonly deps: RuntimeDeps,
   ) {
     this.endpoints = new Endpoints(peerUrls);
+    this.stream = new FedStream(deps.key, peerKey, lineId, this.endpoints);
     this.unsubscribe = deps.hub.on(lineId, (ev) => {
       if (ev.type === 'items' && ev.rows) this.keep(ev.rows);
       else if (ev.type === 'outbox') this.kick();
@@ -83,6 +92,7 @@ export class LineRuntime {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.kick();
     await this.forwarding;
+    this.stream.close();
     if (this.ackTimer) {
       clearTimeout(this.ackTimer);
       this.ackTimer = null;
@@ -180,7 +190,7 @@ export class LineRuntime {
   }
 
   private async forwardLoop(): Promise<void> {
-    const { db, key, log, hub } = this.deps;
+    const { db, log, hub } = this.deps;
     let backoff = 0;
     while (!this.stopped) {
       this.kicked = false;
@@ -196,6 +206,7 @@ export class LineRuntime {
         await this.sleep(1000);
         continue;
       }
+      rows = rows.slice(0, batchFitting(rows));
       const items: FedItem[] = rows.map((r) => ({
         seq: num(r.seq),
         kind: r.kind as FedItem['kind'], // the outbox stores only what the client API let in: 'mls', and 'welcome' from the hub
@@ -205,7 +216,7 @@ export class LineRuntime {
         sentAt: num(r.sent_at),
       }));
       try {
-        const res = await fedPost(key, this.peerKey, this.endpoints, `fed/v1/lines/${this.lineId}/items`, { items }, AckResponse);
+        const res = await this.stream.push(items);
         backoff = 0;
         if (this.refusal) {
           log.info({ line: this.lineId, seq: this.refusal.seq }, 'peer takes our stream again');
@@ -334,4 +345,14 @@ export class LineRuntime {
       peerRefusing: this.refusal !== null,
     });
   }
+}
+
+/** How many of `rows`, from the first, make a batch within BATCH_BYTES (always at least one). */
+function batchFitting(rows: ItemsTable[]): number {
+  let bytes = 0;
+  for (let i = 0; i < rows.length; i++) {
+    bytes += Math.ceil(((rows[i] as ItemsTable).payload.byteLength * 4) / 3) + 256;
+    if (i > 0 && bytes > BATCH_BYTES) return i;
+  }
+  return rows.length;
 }
