@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FED_HEADERS } from '@parley/protocol';
-import { linkStations, StationProcess } from '@parley/testkit';
+import { eventually, linkStations, StationProcess } from '@parley/testkit';
 import { WebSocket } from 'ws';
 import { loadDataDir } from '../src/config/data-dir.js';
 import { signRequest, verifyResponse } from '../src/federation/signing.js';
@@ -20,7 +20,7 @@ import {
   streamPath,
 } from '../src/federation/stream-channel.js';
 import { StationKey } from '../src/identity/station-key.js';
-import { lineSummary, opaquePayload, readTimeline } from './support/line-client.js';
+import { httpSendAll, lineSummary, opaquePayload, readTimeline } from './support/line-client.js';
 
 describe('stream frames', () => {
   const a = newEphemeral();
@@ -176,5 +176,56 @@ describe('the stream route of a real station', () => {
       false,
       'none of it was stored',
     );
+  });
+});
+
+describe('a peer without the stream', () => {
+  let wa: StationProcess;
+  let mo: StationProcess;
+  const tokens: Record<string, string> = {};
+  before(async () => {
+    wa = await StationProcess.create({ name: 'washington' });
+    mo = await StationProcess.create({ name: 'moscow' });
+    // Moscow answers the stream's upgrade 404, as a station from before the stream would.
+    await Promise.all([wa.start(), mo.start({ env: { PARLEY_FED_STREAM: 'off' } })]);
+    tokens.alice = await wa.addEnrolledMember('alice');
+    tokens.boris = await mo.addEnrolledMember('boris');
+    await linkStations(wa, mo, 'hotline', ['alice'], ['boris']);
+  });
+  after(async () => {
+    await Promise.all([wa.stop(), mo.stop()]);
+  });
+
+  it('gets every item both ways, washington falling back to a signed POST per batch', async () => {
+    const lineId = (await lineSummary(wa.url, tokens.alice as string, 'hotline')).id as string;
+    const batch = (who: string) =>
+      Array.from({ length: 30 }, (_, i) => ({
+        clientId: `${who}-item-${i}`,
+        payload: opaquePayload(lineId, `${who} ${i}`),
+        acceptedSeq: null,
+      }));
+    const fromAlice = batch('alice');
+    const fromBoris = batch('boris');
+    await Promise.all([
+      httpSendAll(() => wa.url, tokens.alice as string, 'hotline', fromAlice, { concurrency: 3 }),
+      httpSendAll(() => mo.url, tokens.boris as string, 'hotline', fromBoris, { concurrency: 3 }),
+    ]);
+    const arrived = async (st: StationProcess, token: string, ids: string[]) =>
+      eventually('every item on the other side', async () => {
+        const have = new Set((await readTimeline(st.url, token, 'hotline')).map((i) => i.clientId));
+        return ids.every((id) => have.has(id)) ? true : undefined;
+      });
+    await arrived(
+      mo,
+      tokens.boris as string,
+      fromAlice.map((i) => i.clientId),
+    );
+    await arrived(
+      wa,
+      tokens.alice as string,
+      fromBoris.map((i) => i.clientId),
+    );
+    const status = await lineSummary(wa.url, tokens.alice as string, 'hotline');
+    assert.equal(status.peerRefusal, null, 'the 404 was taken as an older peer, not as a refusal');
   });
 });

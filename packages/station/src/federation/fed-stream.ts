@@ -16,8 +16,12 @@ import {
 } from './stream-channel.js';
 
 const TIMEOUT_MS = 5000;
-/** A peer that answered the stream's upgrade with 404 runs a version without it: POST to it for this long. */
-const LEGACY_RETRY_MS = 10 * 60_000;
+/**
+ * A peer that answered the stream's upgrade with 404, or took it and closed without a hello, runs
+ * a version without the stream: POST to it for this long, then try the stream again (a peer that
+ * was only restarting at that moment costs a minute of the slower path, nothing else).
+ */
+const LEGACY_RETRY_MS = 60_000;
 
 const Hello = Type.Object(
   { ephemeral: Type.String({ maxLength: 64 }), signature: Type.String({ maxLength: 128 }) },
@@ -188,8 +192,15 @@ export class FedStream {
         res.on('error', fail);
       });
       ws.on('error', (e) => fail(e));
+      let upgraded = false;
+      ws.on('open', () => {
+        upgraded = true;
+      });
       ws.on('close', () => {
         if (conn) this.drop(new Error(`the connection to ${url} closed`), conn);
+        // Upgraded, then closed without a hello: a station from before the stream (its WebSocket
+        // server takes any upgrade and closes what no route wants).
+        else if (upgraded) fail(new NotSupported(`${url} has no line stream`));
         else fail(new Error(`the connection to ${url} closed`));
       });
       ws.on('message', (data: Buffer, isBinary: boolean) => {

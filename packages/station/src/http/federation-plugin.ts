@@ -150,7 +150,9 @@ export async function federationPlugin(app: FastifyInstance, opts: { ctx: Statio
     },
   );
 
-  fedStreamRoute(app, ctx, (req) => verifyLinePeer(req));
+  // PARLEY_FED_STREAM=off: answer as a station from before the stream did (404), so peers POST
+  // each batch; for a middlebox that breaks WebSocket upgrades, and to test that fallback.
+  if (process.env.PARLEY_FED_STREAM !== 'off') fedStreamRoute(app, ctx, (req) => verifyLinePeer(req));
 
   app.post(
     '/fed/v1/lines/:lineId/heartbeat',
