@@ -17,6 +17,13 @@ import {
 
 const TIMEOUT_MS = 5000;
 /**
+ * A connection with nothing to send for this long is closed; the next batch opens a fresh one
+ * (one round trip and two signatures). A line may be quiet for days, and a connection left open
+ * that long may have been dropped silently by something in between: the first item after the
+ * silence would wait out a timeout before going anywhere.
+ */
+const IDLE_MS = 20_000;
+/**
  * A peer that answered the stream's upgrade with 404, or took it and closed without a hello, runs
  * a version without the stream: POST to it for this long, then try the stream again (a peer that
  * was only restarting at that moment costs a minute of the slower path, nothing else).
@@ -36,6 +43,7 @@ interface Connection {
   received: number;
   /** The one batch awaiting its answer (the forwarder sends one at a time). */
   waiting: { resolve: (body: Buffer) => void; reject: (e: Error) => void } | null;
+  idle: ReturnType<typeof setTimeout> | null;
   closed: Error | null;
 }
 
@@ -93,7 +101,10 @@ export class FedStream {
       this.legacy.set(url, Date.now());
       return this.post(url, items);
     }
+    if (conn.idle) clearTimeout(conn.idle);
     const body = await this.request(conn, Buffer.from(JSON.stringify({ items })));
+    conn.idle = setTimeout(() => this.drop(new Error('idle'), conn), IDLE_MS);
+    conn.idle.unref();
     let json: Record<string, unknown>;
     try {
       json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
@@ -138,6 +149,7 @@ export class FedStream {
     if (!conn) return;
     if (this.conn === conn) this.conn = null;
     if (!conn.closed) conn.closed = reason;
+    if (conn.idle) clearTimeout(conn.idle);
     const w = conn.waiting;
     conn.waiting = null;
     w?.reject(reason);
@@ -212,7 +224,16 @@ export class FedStream {
             if (!verifyResponse(this.peerKey, nonce, 101, theirs, hello.signature)) {
               throw new ParleyError('FED_BAD_SIGNATURE', `stream hello from ${url} is not signed by the pinned peer key`);
             }
-            conn = { url, ws, keys: channelKeys(ours, theirs, nonce, 'opener'), sent: 0, received: 0, waiting: null, closed: null };
+            conn = {
+              url,
+              ws,
+              keys: channelKeys(ours, theirs, nonce, 'opener'),
+              sent: 0,
+              received: 0,
+              waiting: null,
+              idle: null,
+              closed: null,
+            };
             clearTimeout(timer);
             this.conn = conn;
             resolve(conn);

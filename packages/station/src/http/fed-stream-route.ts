@@ -9,6 +9,8 @@ import { acceptPeerBatch } from '../lines/peer-batch.js';
 import type { StationContext } from '../station-context.js';
 import { toParleyError } from './errors.js';
 
+const IDLE_LIMIT_MS = 60_000;
+
 /**
  * The receiving end of a line's item stream over one WebSocket (see federation/stream-channel.ts):
  * the upgrade is a signed federation request whose signed body is the opener's ephemeral key;
@@ -44,6 +46,10 @@ export function fedStreamRoute(app: FastifyInstance, ctx: StationContext, verify
       );
       let received = 0;
       let sent = 0;
+      // The opener closes a connection it has not used for 20 s; one silent for a minute is a
+      // peer that went away without a word (its machine, or something in between).
+      let idle = setTimeout(() => socket.terminate(), IDLE_LIMIT_MS);
+      socket.on('close', () => clearTimeout(idle));
       let queue: Promise<void> = Promise.resolve();
       const reply = (body: object) => {
         if (socket.readyState === socket.OPEN) socket.send(sealFrame(keys.send, sent++, Buffer.from(JSON.stringify(body))));
@@ -76,6 +82,8 @@ export function fedStreamRoute(app: FastifyInstance, ctx: StationContext, verify
         }
       };
       socket.on('message', (data: Buffer, isBinary: boolean) => {
+        clearTimeout(idle);
+        idle = setTimeout(() => socket.terminate(), IDLE_LIMIT_MS);
         if (!isBinary) {
           socket.close(1003, 'binary frames only');
           return;
