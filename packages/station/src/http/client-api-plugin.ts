@@ -263,7 +263,7 @@ function streamLine(
       } else void pump();
     } else if (ev.type === 'delivered') out({ type: 'delivered', seq: ev.seq });
     else if (ev.type === 'health') {
-      void ctx.lines.summary(line).then((s) => out({ type: 'health', health: s.health, lastContactAt: s.lastContactAt }));
+      void ctx.lines.healthNow(line.id).then((h) => h && out({ type: 'health', health: h.health, lastContactAt: h.lastContactAt }));
     }
   });
 

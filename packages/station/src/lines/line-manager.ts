@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { isPostgres } from '../db/migrations.js';
 import { newId } from '../ids.js';
 import { releaseLease, tryLease } from './lease.js';
-import { allLines, type LineRow, lineLanguages, num, peerSeatsOf, seatsOf } from './line-store.js';
+import { allLines, type LineRow, lineById, lineLanguages, num, peerSeatsOf, seatsOf } from './line-store.js';
 import { LineRuntime, type RuntimeDeps } from './line-runtime.js';
 import type { LineRecorder } from '../e2ee/recorder.js';
 import { alarmCount } from '../record/record-store.js';
@@ -133,6 +133,27 @@ export class LineManager {
   async summary(line: LineRow): Promise<LineSummary> {
     return summarizeLine(this.deps, line, this.runtimes.get(line.id));
   }
+
+  private readonly healthReads = new Map<string, Promise<{ health: LineSummary['health']; lastContactAt: number | null } | null>>();
+
+  /**
+   * The line's health and last contact as of now, read afresh (a live view's own copy of the
+   * line row is as old as its connection). Every view of the line asking at the same moment
+   * (each heartbeat tells them all) shares one reading.
+   */
+  healthNow(lineId: string): Promise<{ health: LineSummary['health']; lastContactAt: number | null } | null> {
+    let reading = this.healthReads.get(lineId);
+    if (!reading) {
+      reading = (async () => {
+        const line = await lineById(this.deps.db, lineId);
+        if (!line) return null;
+        const { health } = await lineHealth(this.deps, line, this.runtimes.get(lineId));
+        return { health, lastContactAt: line.last_contact_at === null ? null : num(line.last_contact_at) };
+      })().finally(() => this.healthReads.delete(lineId));
+      this.healthReads.set(lineId, reading);
+    }
+    return reading;
+  }
 }
 
 /** Works with or without a running runtime (the CLI reads status straight from the database). */
@@ -145,19 +166,7 @@ export async function summarizeLine(
   const lastContactAt = line.last_contact_at === null ? null : num(line.last_contact_at);
   // The runtime records acknowledgements a moment after they arrive; it knows them first.
   const delivered = Math.max(num(line.out_acked), runtime?.ackedSeq ?? 0);
-  let health: LineSummary['health'];
-  let endpoint: string | null = null;
-  if (runtime) {
-    health = await runtime.health();
-    endpoint = runtime.endpoints.current();
-  } else {
-    // Read from outside the station process: trust its last written view while fresh. A
-    // station that stopped writing is not running, and then the line is down from our side.
-    const fresh = line.health_at !== null && Date.now() - num(line.health_at) <= 3 * deps.heartbeatMs;
-    health = fresh && (line.health === 'up' || line.health === 'degraded') ? line.health : 'down';
-    const eps = line.endpoints ? (JSON.parse(line.endpoints) as { url: string; up: boolean }[]) : [];
-    endpoint = fresh ? (eps.find((e) => e.up)?.url ?? null) : null;
-  }
+  const { health, endpoint } = await lineHealth(deps, line, runtime);
   return {
     id: line.id,
     name: line.name,
@@ -183,5 +192,22 @@ export async function summarizeLine(
     languages: lineLanguages(line),
     // The running process knows first; from outside it, the last one it wrote.
     peerRefusal: runtime ? runtime.refusal : line.peer_refusal ? (JSON.parse(line.peer_refusal) as PeerRefusalView) : null,
+  };
+}
+
+/** The line's health and the endpoint in use: from the runtime running it, else as it last wrote them. */
+async function lineHealth(
+  deps: Pick<RuntimeDeps, 'heartbeatMs'>,
+  line: LineRow,
+  runtime?: LineRuntime,
+): Promise<{ health: LineSummary['health']; endpoint: string | null }> {
+  if (runtime) return { health: await runtime.health(), endpoint: runtime.endpoints.current() };
+  // Read from outside the station process: trust its last written view while fresh. A
+  // station that stopped writing is not running, and then the line is down from our side.
+  const fresh = line.health_at !== null && Date.now() - num(line.health_at) <= 3 * deps.heartbeatMs;
+  const eps = line.endpoints ? (JSON.parse(line.endpoints) as { url: string; up: boolean }[]) : [];
+  return {
+    health: fresh && (line.health === 'up' || line.health === 'degraded') ? line.health : 'down',
+    endpoint: fresh ? (eps.find((e) => e.up)?.url ?? null) : null,
   };
 }
