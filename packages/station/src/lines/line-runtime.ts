@@ -192,11 +192,18 @@ export class LineRuntime {
   private async forwardLoop(): Promise<void> {
     const { db, log, hub } = this.deps;
     let backoff = 0;
+    /** The last batch was acknowledged and the ready queue held nothing after it. */
+    let drained = false;
     while (!this.stopped) {
       this.kicked = false;
       let rows: ItemsTable[];
       try {
-        rows = this.fromReady(this.acked, BATCH) ?? (await outgoingAfter(db, this.lineId, this.acked, BATCH));
+        const ready = this.fromReady(this.acked, BATCH);
+        // Just acknowledged, nothing of ours waiting: sleep without asking the database (once
+        // per item when items go one at a time). Anything committed since wakes us (kick); the
+        // sleep's end reads the database anyway, as it always did.
+        rows = ready ?? (drained ? [] : await outgoingAfter(db, this.lineId, this.acked, BATCH));
+        drained = false;
       } catch (e) {
         log.error({ err: e, line: this.lineId }, 'reading the outbox failed');
         await this.sleep(1000);
@@ -218,6 +225,8 @@ export class LineRuntime {
       try {
         const res = await this.stream.push(items);
         backoff = 0;
+        // Nothing committed while it was on its way (that would have kicked us), all of it taken.
+        drained = !this.kicked && res.ackedSeq >= (items[items.length - 1] as FedItem).seq;
         if (this.refusal) {
           log.info({ line: this.lineId, seq: this.refusal.seq }, 'peer takes our stream again');
           this.refusal = null;
