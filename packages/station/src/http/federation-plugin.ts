@@ -129,6 +129,8 @@ export async function federationPlugin(app: FastifyInstance, opts: { ctx: Statio
     },
   );
 
+  const peer: LinePeerGuard = { verify: (req) => verifyLinePeer(req), lineOf: (req) => req.fedLine as LineRow };
+
   app.post(
     '/fed/v1/lines/:lineId/items',
     { schema: { params: FedLineParams, body: ItemsBatch }, preValidation: (req) => verifyLinePeer(req, { deferNonce: true }) },
@@ -150,9 +152,10 @@ export async function federationPlugin(app: FastifyInstance, opts: { ctx: Statio
     },
   );
 
-  // PARLEY_FED_STREAM=off: answer as a station from before the stream did (404), so peers POST
-  // each batch; for a middlebox that breaks WebSocket upgrades, and to test that fallback.
-  if (process.env.PARLEY_FED_STREAM !== 'off') fedStreamRoute(app, ctx, (req) => verifyLinePeer(req));
+  // PARLEY_FED_STREAM=off: answer as a station from before the stream (the upgrade is taken and
+  // closed, no route wants it), so peers POST each batch; for a middlebox that breaks WebSocket
+  // upgrades, and to test that fallback.
+  if (process.env.PARLEY_FED_STREAM !== 'off') fedStreamRoute(app, ctx, peer.verify);
 
   app.post(
     '/fed/v1/lines/:lineId/heartbeat',
@@ -169,7 +172,6 @@ export async function federationPlugin(app: FastifyInstance, opts: { ctx: Statio
   );
 
   // The other capabilities' federation routes, each behind the same check that the signer is the line's peer.
-  const peer: LinePeerGuard = { verify: (req) => verifyLinePeer(req), lineOf: (req) => req.fedLine as LineRow };
   for (const routes of [
     e2eeFederationRoutes,
     callsFederationRoutes,
