@@ -10,17 +10,13 @@
 import { cpus, loadavg } from 'node:os';
 import { encrypt, processMessage } from '@parley/e2ee';
 import type { Item } from '@parley/protocol';
-import { linkStations, StationProcess } from '@parley/testkit';
+import { benchArg, linkStations, StationProcess } from '@parley/testkit';
 import { TestDevice } from '../test/support/e2ee-device.js';
 import { LineClient } from '../test/support/line-client.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? (process.argv[i + 1] as string) : fallback;
-}
-const SAMPLES = Number(arg('samples', '500'));
-const WARMUP = Number(arg('warmup', '50'));
-const GAP_MS = Number(arg('gap-ms', '5'));
+const SAMPLES = Number(benchArg('samples', '500'));
+const WARMUP = Number(benchArg('warmup', '50'));
+const GAP_MS = Number(benchArg('gap-ms', '5'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ms = (a: bigint, b: bigint) => Number(b - a) / 1e6;
 

@@ -12,15 +12,11 @@ import { fork } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { benchArg } from '@parley/testkit';
 import { WebSocket, WebSocketServer } from 'ws';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? (process.argv[i + 1] as string) : fallback;
-}
-
-const N = Number(arg('n', '2000'));
-const GAP_MS = Number(arg('gap-ms', '1'));
+const N = Number(benchArg('n', '2000'));
+const GAP_MS = Number(benchArg('gap-ms', '1'));
 const ANSWER = '{"ackedSeq":1}';
 
 /** The answering side, in a child process: an HTTP server and a WebSocket server on 127.0.0.1. */

@@ -22,25 +22,20 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { opaqueApplicationMessage } from '@parley/e2ee/frames';
 import type { Item } from '@parley/protocol';
-import { linkStations, StationProcess } from '@parley/testkit';
+import { benchArg, linkStations, StationProcess } from '@parley/testkit';
 import { LineClient, lineSummary } from '../test/support/line-client.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? (process.argv[i + 1] as string) : fallback;
-}
-
-const SAMPLES = Number(arg('samples', '2000'));
-const WARMUP = Number(arg('warmup', '300'));
-const GAP_MS = Number(arg('gap-ms', '1'));
-const ITEMS = Number(arg('items', '60000'));
-const WINDOW = Number(arg('window', '2000'));
-const PAYLOAD_BYTES = Number(arg('payload', '128'));
-const CPU_PROF = arg('cpu-prof', '');
-const SKIP = arg('only', 'both');
-const NODE_OPTIONS = arg('node-options', '').split(' ').filter(Boolean);
+const SAMPLES = Number(benchArg('samples', '2000'));
+const WARMUP = Number(benchArg('warmup', '300'));
+const GAP_MS = Number(benchArg('gap-ms', '1'));
+const ITEMS = Number(benchArg('items', '60000'));
+const WINDOW = Number(benchArg('window', '2000'));
+const PAYLOAD_BYTES = Number(benchArg('payload', '128'));
+const CPU_PROF = benchArg('cpu-prof', '');
+const SKIP = benchArg('only', 'both');
+const NODE_OPTIONS = benchArg('node-options', '').split(' ').filter(Boolean);
 /** The stations' heartbeat interval (the product's default is 10 s; 1 s here is ten times its load). */
-const HEARTBEAT_MS = Number(arg('heartbeat-ms', '1000'));
+const HEARTBEAT_MS = Number(benchArg('heartbeat-ms', '1000'));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

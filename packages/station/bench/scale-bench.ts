@@ -32,23 +32,18 @@ import { fileURLToPath } from 'node:url';
 import { opaqueApplicationMessage } from '@parley/e2ee/frames';
 import type { Item } from '@parley/protocol';
 import pg from 'pg';
-import { cliOk, freePort, freshPostgresDatabase, lastLine, StationProcess, tempDir } from '@parley/testkit';
+import { benchArg, cliOk, freePort, freshPostgresDatabase, lastLine, StationProcess, tempDir } from '@parley/testkit';
 import { LineClient, lineSummary } from '../test/support/line-client.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? (process.argv[i + 1] as string) : fallback;
-}
-
-const LINES = Number(arg('lines', '20'));
-const ONE_RATE = Number(arg('one-rate', '20'));
-const RATE = Number(arg('rate', '2'));
-const SECONDS = Number(arg('seconds', '5'));
-const ONE_ITEMS = Number(arg('one-items', '3000'));
-const ONE_WINDOW = Number(arg('one-window', '1000'));
-const ITEMS = Number(arg('items', '150'));
-const WINDOW = Number(arg('window', '200'));
-const STALL_S = Number(arg('stall-s', '30'));
+const LINES = Number(benchArg('lines', '20'));
+const ONE_RATE = Number(benchArg('one-rate', '20'));
+const RATE = Number(benchArg('rate', '2'));
+const SECONDS = Number(benchArg('seconds', '5'));
+const ONE_ITEMS = Number(benchArg('one-items', '3000'));
+const ONE_WINDOW = Number(benchArg('one-window', '1000'));
+const ITEMS = Number(benchArg('items', '150'));
+const WINDOW = Number(benchArg('window', '200'));
+const STALL_S = Number(benchArg('stall-s', '30'));
 const PAYLOAD_BYTES = 128;
 const PG_SCRIPT = fileURLToPath(new URL('../../../../scripts/pg-server.sh', import.meta.url));
 

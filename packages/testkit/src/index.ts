@@ -14,3 +14,4 @@ export {
 } from './stream-checker.js';
 export { freshPostgresDatabase, testPostgresUrl } from './postgres.js';
 export { cliMember, eventually } from './cli-profiles.js';
+export { benchArg } from './bench-args.js';

@@ -15,16 +15,12 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { linkStations, StationProcess } from '@parley/testkit';
+import { benchArg, linkStations, StationProcess } from '@parley/testkit';
 import { FAKE_MEDIA, launchChromium } from '../e2e/support/browser-kit.js';
 import type { Page } from 'playwright-core';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? (process.argv[i + 1] as string) : fallback;
-}
-const SAMPLES = Number(arg('samples', '5'));
-const WARMUP = Number(arg('warmup', '1'));
+const SAMPLES = Number(benchArg('samples', '5'));
+const WARMUP = Number(benchArg('warmup', '1'));
 const LINE = 'bench';
 const PASSWORD = 'bench-password-123';
 
