@@ -1,6 +1,7 @@
 import { type FedItem, Heartbeat, type Health, type PeerRefusalView } from '@parley/protocol';
 import type { Logger } from 'pino';
 import type { Db } from '../db/open.js';
+import { derivedTransaction } from '../db/derived-writes.js';
 import { prepared } from '../db/prepared.js';
 import type { ItemsTable } from '../db/schema.js';
 import { Endpoints } from '../federation/endpoints.js';
@@ -309,16 +310,19 @@ export class LineRuntime {
   private async writeHealth(): Promise<void> {
     const { db, hub } = this.deps;
     const h = await this.health();
-    await db
-      .updateTable('lines')
-      .set({
-        health: h,
-        health_at: Date.now(),
-        endpoints: JSON.stringify(this.endpoints.states),
-        peer_refusal: this.refusal ? JSON.stringify(this.refusal) : null,
-      })
-      .where('id', '=', this.lineId)
-      .execute();
+    // Recomputed at every probe: no reason to wait for the disk (see derived-writes.ts).
+    await derivedTransaction(db, (trx) =>
+      trx
+        .updateTable('lines')
+        .set({
+          health: h,
+          health_at: Date.now(),
+          endpoints: JSON.stringify(this.endpoints.states),
+          peer_refusal: this.refusal ? JSON.stringify(this.refusal) : null,
+        })
+        .where('id', '=', this.lineId)
+        .execute(),
+    );
     const refusal = this.refusal ? `${this.refusal.seq}:${this.refusal.code}` : null;
     if (h !== this.lastHealth || refusal !== this.lastRefusal) {
       this.lastHealth = h;

@@ -20,6 +20,7 @@ import { Gauge } from 'prom-client';
 import { Endpoints } from '../federation/endpoints.js';
 import { fedPost } from '../federation/fed-client.js';
 import { type LineRow, lineById, num } from '../lines/line-store.js';
+import { nodeEd25519Verify } from '../identity/station-key.js';
 import type { StationContext } from '../station-context.js';
 import { FedRecordHeadAnswer, type FedRecordHeadRequest } from './record-wire.js';
 import {
@@ -737,11 +738,15 @@ export class RecordService {
       FedRecordHeadAnswer,
     );
     await this.serial(line.id, async () => {
-      if (answer.status === 'cosigned' && answer.signature && verifyHeadSignature(head, answer.signature, st.peerKey)) {
+      if (answer.status === 'cosigned' && answer.signature && verifyHeadSignature(head, answer.signature, st.peerKey, nodeEd25519Verify)) {
         await this.storePeerSignature(st, head, answer.signature);
       } else if (answer.status === 'mismatch' && answer.head && answer.signature) {
         const theirs: TreeHead = { ...answer.head };
-        if (theirs.lineId === line.id && verifyHeadSignature(theirs, answer.signature, st.peerKey) && theirs.size <= st.log.size) {
+        if (
+          theirs.lineId === line.id &&
+          verifyHeadSignature(theirs, answer.signature, st.peerKey, nodeEd25519Verify) &&
+          theirs.size <= st.log.size
+        ) {
           await this.judgePeerHead(line, st, theirs, answer.signature);
         }
       }
@@ -751,7 +756,7 @@ export class RecordService {
   /** The peer sends its signed head (federation route). */
   async receivePeerHead(line: LineRow, body: FedRecordHeadRequest): Promise<FedRecordHeadAnswer> {
     const head: TreeHead = { lineId: line.id, size: body.size, rootHash: body.rootHash, at: body.at };
-    if (!verifyHeadSignature(head, body.signature, line.peer_public_key)) {
+    if (!verifyHeadSignature(head, body.signature, line.peer_public_key, nodeEd25519Verify)) {
       throw new ParleyError('FED_BAD_SIGNATURE', 'the head signature does not verify against the pinned station key');
     }
     return this.serial(line.id, async () => {
