@@ -9,7 +9,9 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 // Old chunks are left in place: a station started from the previous bundle may still load them.
 await build({
   cwd: root,
-  input: { parley: 'dist/src/bin.js' },
+  // The recorders' decryption thread is a second entry: a worker loads a file of its own
+  // (found beside the bundle by station/src/e2ee/recorder-decryptor.ts).
+  input: { parley: 'dist/src/bin.js', 'recorder-worker': '../station/dist/src/e2ee/recorder-worker.js' },
   platform: 'node',
   external: ['better-sqlite3', 'pg-native', 'bufferutil', 'utf-8-validate'],
   logLevel: 'warn',

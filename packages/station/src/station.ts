@@ -13,6 +13,7 @@ import { CallDesk } from './calls/call-desk.js';
 import { RecordService } from './record/record-service.js';
 import { ArchiveKey } from './e2ee/archive-key.js';
 import { LineRecorder, type RecorderDeps } from './e2ee/recorder.js';
+import { RecorderDecryptor } from './e2ee/recorder-decryptor.js';
 import { Endpoints } from './federation/endpoints.js';
 import { fedPost } from './federation/fed-client.js';
 import { PgRelay } from './db/pg-relay.js';
@@ -55,6 +56,7 @@ export async function openDatabase(data: DataDir, station?: { log: Logger }): Pr
 export class Station {
   private servers: FastifyInstance[] = [];
   private relay: PgRelay | null = null;
+  private decryptor: RecorderDecryptor | null = null;
   private constructor(readonly ctx: StationContext) {}
 
   /**
@@ -86,12 +88,14 @@ export class Station {
         () => ctx.calls,
       ),
     };
+    const decryptor = new RecorderDecryptor(log);
     const recorderDeps: RecorderDeps = {
       db,
       data,
       log,
       outbox,
       archiveKey,
+      decryptor,
       askPeerForKeyPackages: async (line, body) => {
         // The roster sync also carries both sides' working languages (issue 9): a change the
         // peer missed while away reaches it here, every couple of seconds.
@@ -116,6 +120,7 @@ export class Station {
     ctx.calls = new CallDesk(ctx);
     ctx.record = new RecordService(ctx);
     const station = new Station(ctx);
+    station.decryptor = decryptor;
     try {
       const pgUrl = databaseUrl(data);
       if (pgUrl) {
@@ -144,6 +149,7 @@ export class Station {
     this.ctx.calls?.stop();
     this.ctx.record?.stop();
     await this.ctx.lines.stop();
+    await this.decryptor?.stop();
     await Promise.all(this.servers.map((s) => s.close()));
     this.servers = [];
     await this.relay?.stop();

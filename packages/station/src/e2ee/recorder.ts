@@ -40,6 +40,8 @@ import { lineById, type LineRow, num, readItems, replacePeerSeats, seatsOf } fro
 import type { ArchiveKey } from './archive-key.js';
 import { offerKeyPackages } from './devices.js';
 import { groupIdOf, linePolicies } from './line-policy.js';
+import { bytesOf, type StateRef } from './recorder-batch.js';
+import type { RecorderDecryptor } from './recorder-decryptor.js';
 import { noteSeats } from './seat-history.js';
 
 /**
@@ -61,6 +63,8 @@ export interface RecorderDeps {
   archiveKey: ArchiveKey;
   /** The hub asks the other station, signed, for key packages of its devices not yet in the group. */
   askPeerForKeyPackages: (line: LineRow, body: FedKeyPackagesRequest) => Promise<FedKeyPackagesResponse>;
+  /** Decrypts runs of messages, off the delivering thread when it can. */
+  decryptor: RecorderDecryptor;
 }
 
 interface Pending {
@@ -389,8 +393,15 @@ export class LineRecorder {
         }
         continue;
       }
-      const before = this.groupOf(rec);
-      let state = before;
+      // The group state as this process last had it, or as the row holds it (decoded only if it
+      // must be: the recorder thread takes it serialized).
+      let from: StateRef | null =
+        this.group?.version === num(rec.version)
+          ? { state: this.group.state }
+          : rec.group_state
+            ? { bytes: unseal(this.deps, line.id, 'group', rec.group_state) }
+            : null;
+      let joined: GroupState | null = null;
       let kpSecrets = rec.kp_secrets;
       // What is on the timeline was ordered already: members seated then still verify.
       const policy = (await linePolicies(db, data, line)).known;
@@ -404,22 +415,26 @@ export class LineRecorder {
         translation: { of: MessageRef; lang: string } | null;
       }[] = [];
       const unreadable: { pos: number; code: string }[] = [];
+      /** Messages to decrypt, in timeline order, after the join if this batch holds it. */
+      const work: { row: (typeof rows)[number]; payload: Uint8Array; translation: { of: MessageRef; lang: string } | null }[] = [];
       for (const row of rows) {
         let payload = new Uint8Array(row.payload);
         const ours = row.dir === 'out' && row.sender_handle === RECORDER_HANDLE;
         const senderStation = row.dir === 'out' ? data.config.name : line.peer_name;
         if (row.kind === 'welcome') {
-          if (state || ours || !kpSecrets) continue;
+          // Only while not in the group: so a join comes before any message decrypted below.
+          if (from || ours || !kpSecrets) continue;
           try {
             const device = importDevice(unseal(this.deps, line.id, 'device', rec.device));
             const secrets = unseal(this.deps, line.id, 'kp', kpSecrets);
-            const joined = await joinFromWelcome(device, payload, [secrets], policy, {
+            const res = await joinFromWelcome(device, payload, [secrets], policy, {
               expectedGroupId: groupIdOf(line.id),
               pastEpochs: PAST_EPOCHS,
             });
-            state = joined.state;
+            joined = res.state;
+            from = { state: res.state };
             kpSecrets = null;
-            log.info({ line: line.name, epoch: state.epoch }, 'recorder joined the line\u2019s group');
+            log.info({ line: line.name, epoch: res.state.epoch }, 'recorder joined the line\u2019s group');
           } catch (e) {
             if (!(e instanceof E2eeError && e.code === 'NO_MATCHING_KEY_PACKAGE'))
               log.warn({ line: line.name, err: (e as Error).message }, 'welcome refused');
@@ -429,7 +444,7 @@ export class LineRecorder {
         // A translation's body is an application message of the same group, decrypted here in
         // its place on the timeline like any message (each decryption moves the group's state).
         let translation: { of: MessageRef; lang: string } | null = null;
-        if (row.kind === 'translation' && state && !ours) {
+        if (row.kind === 'translation' && from && !ours) {
           try {
             const t = parseWith(TranslationItemPayload, decodeLineEvent(payload), 'a translation');
             translation = { of: t.of, lang: t.lang };
@@ -448,37 +463,47 @@ export class LineRecorder {
             continue;
           }
         } else if (row.kind !== 'mls') continue;
-        if (!state || ours) continue;
-        // Decrypting is CPU work that never yields by itself: let deliveries waiting on the
-        // event loop go first between items.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        try {
-          const res = await processMessage(state, payload, policy);
-          state = res.state;
-          if (res.kind === 'application') {
+        if (!from || ours) continue;
+        work.push({ row, payload, translation });
+      }
+      let next: StateRef | null = joined ? { state: joined } : null;
+      let epoch = joined?.epoch ?? num(rec.epoch);
+      if (from && work.length > 0) {
+        const run = await this.deps.decryptor.run(
+          from,
+          work.map((w) => w.payload),
+          policy,
+        );
+        if (run.next) {
+          next = run.next;
+          epoch = run.epoch;
+        }
+        for (const [i, r] of run.results.entries()) {
+          const { row, translation } = work[i] as (typeof work)[number];
+          const senderStation = row.dir === 'out' ? data.config.name : line.peer_name;
+          if (r.ok && r.kind === 'application') {
             archive.push({
               pos: num(row.pos),
-              sender: { station: res.sender.station, handle: res.sender.handle, deviceId: res.sender.deviceId },
-              body: seal(this.deps, line.id, `archive/${num(row.pos)}`, res.plaintext),
+              sender: r.sender,
+              body: seal(this.deps, line.id, `archive/${num(row.pos)}`, r.plaintext),
               error: null,
               sentAt: num(row.sent_at),
               translation,
             });
-          } else if (res.removedSelf) {
-            log.error({ line: line.name }, 'the recorder was removed from the line\u2019s group');
+          } else if (r.ok) {
+            if (r.removedSelf) log.error({ line: line.name }, 'the recorder was removed from the line\u2019s group');
+          } else {
+            // Refused messages are kept as what they are, never silently dropped.
+            unreadable.push({ pos: num(row.pos), code: r.code });
+            archive.push({
+              pos: num(row.pos),
+              sender: { station: senderStation, handle: row.sender_handle, deviceId: '' },
+              body: null,
+              error: `${r.code}: ${r.message}`.slice(0, 500),
+              sentAt: num(row.sent_at),
+              translation,
+            });
           }
-        } catch (e) {
-          // Refused messages are kept as what they are, never silently dropped.
-          const code = e instanceof E2eeError ? e.code : 'ERROR';
-          unreadable.push({ pos: num(row.pos), code });
-          archive.push({
-            pos: num(row.pos),
-            sender: { station: senderStation, handle: row.sender_handle, deviceId: '' },
-            body: null,
-            error: `${code}: ${(e as Error).message}`.slice(0, 500),
-            sentAt: num(row.sent_at),
-            translation,
-          });
         }
       }
       // One line in the log per batch: a flood of unreadable items must not become a flood of writes.
@@ -491,9 +516,7 @@ export class LineRecorder {
           cursor_pos: num(last.pos),
           kp_secrets: kpSecrets,
           // A batch nothing in which could be read leaves the group as it was: no need to write it.
-          ...(state && state !== before
-            ? { group_state: seal(this.deps, line.id, 'group', serializeGroup(state)), epoch: state.epoch }
-            : {}),
+          ...(next ? { group_state: seal(this.deps, line.id, 'group', bytesOf(next)), epoch } : {}),
         },
         async (trx) => {
           for (const a of archive) {
@@ -518,25 +541,18 @@ export class LineRecorder {
         },
       );
       if (!saved) return;
-      if (state && state !== before) this.group = { version: num(rec.version) + 1, state };
+      // A state decoded on this thread is kept for the next step; one from the recorder thread
+      // stays serialized until something here needs it decoded.
+      if (next) this.group = 'state' in next ? { version: num(rec.version) + 1, state: next.state } : null;
     }
   }
 
   /**
-   * The group state of the recorders row, deserialized once per version: the state is large and
-   * each step would otherwise decode it again (states are values; nothing here changes one in
-   * place, every step makes a new one).
+   * The group state of the recorders row at `version`, when this thread decoded it last (the
+   * fallback path, a join): the next step starts from it instead of decoding the row again
+   * (states are values; nothing here changes one in place, every step makes a new one).
    */
   private group: { version: number; state: GroupState } | null = null;
-
-  private groupOf(rec: RecordersTable): GroupState | null {
-    if (!rec.group_state) return null;
-    const version = num(rec.version);
-    if (this.group?.version !== version) {
-      this.group = { version, state: deserializeGroup(unseal(this.deps, this.lineId, 'group', rec.group_state)) };
-    }
-    return this.group.state;
-  }
 
   /** Hub only: make the group hold exactly the devices both stations vouch for on seated members. */
   private async reconcile(line: LineRow): Promise<void> {
