@@ -519,22 +519,25 @@ export class LineRecorder {
           ...(next ? { group_state: seal(this.deps, line.id, 'group', bytesOf(next)), epoch } : {}),
         },
         async (trx) => {
-          for (const a of archive) {
+          // One statement per step, not per message: building a query costs more than running it.
+          for (let i = 0; i < archive.length; i += 100) {
             await trx
               .insertInto('archive')
-              .values({
-                line_id: line.id,
-                pos: a.pos,
-                sender_station: a.sender.station,
-                sender_handle: a.sender.handle,
-                sender_device: a.sender.deviceId,
-                body: a.body,
-                error: a.error,
-                sent_at: a.sentAt,
-                of_side: a.translation?.of.side ?? null,
-                of_seq: a.translation?.of.seq ?? null,
-                lang: a.translation?.lang ?? null,
-              })
+              .values(
+                archive.slice(i, i + 100).map((a) => ({
+                  line_id: line.id,
+                  pos: a.pos,
+                  sender_station: a.sender.station,
+                  sender_handle: a.sender.handle,
+                  sender_device: a.sender.deviceId,
+                  body: a.body,
+                  error: a.error,
+                  sent_at: a.sentAt,
+                  of_side: a.translation?.of.side ?? null,
+                  of_seq: a.translation?.of.seq ?? null,
+                  lang: a.translation?.lang ?? null,
+                })),
+              )
               .onConflict((oc) => oc.columns(['line_id', 'pos']).doNothing())
               .execute();
           }
