@@ -8,6 +8,9 @@ import { num } from '../lines/line-store.js';
 // entries it produced (compare-and-swap on the cursor, so two processes that both believe they
 // hold the line cannot both append): kill -9 at any point leaves either both or neither.
 
+/** Entries read per step when a line's record is loaded. */
+const LOAD_PAGE = 500;
+
 export interface StoredRecord {
   log: RecordLog;
   foldedSeq: number;
@@ -21,14 +24,28 @@ export interface StoredRecord {
 /** Rebuild the line's record from the database. Throws if the stored entries do not form a log. */
 export async function loadRecord(db: Db, lineId: string): Promise<StoredRecord> {
   const fold = await db.selectFrom('record_folds').selectAll().where('line_id', '=', lineId).executeTakeFirst();
-  const rows = await db.selectFrom('record_entries').selectAll().where('line_id', '=', lineId).orderBy('idx').execute();
   // Rules are checked as on append: the fold never stores an entry the log refuses.
   const log = new RecordLog(lineId);
   const changedLeaves: number[] = [];
-  for (const r of rows) {
-    const entry = JSON.parse(r.entry) as RecordEntry;
-    const leaf = log.append(entry);
-    if (Buffer.compare(Buffer.from(leaf), Buffer.from(r.leaf_hash)) !== 0) changedLeaves.push(num(r.idx));
+  // A busy line's record grows by about an entry a second: read it a page at a time and let the
+  // event loop deliver items between pages, so a restart never holds the line up while it loads.
+  for (let from = 0; ; ) {
+    const rows = await db
+      .selectFrom('record_entries')
+      .selectAll()
+      .where('line_id', '=', lineId)
+      .where('idx', '>=', from)
+      .orderBy('idx')
+      .limit(LOAD_PAGE)
+      .execute();
+    for (const r of rows) {
+      const entry = JSON.parse(r.entry) as RecordEntry;
+      const leaf = log.append(entry);
+      if (Buffer.compare(Buffer.from(leaf), Buffer.from(r.leaf_hash)) !== 0) changedLeaves.push(num(r.idx));
+    }
+    if (rows.length < LOAD_PAGE) break;
+    from = num((rows[rows.length - 1] as (typeof rows)[number]).idx) + 1;
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
   const heads = new Map<number, CosignedHead>();
   for (const h of await db.selectFrom('record_heads').selectAll().where('line_id', '=', lineId).orderBy('size').execute()) {
