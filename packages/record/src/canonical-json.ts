@@ -19,37 +19,50 @@ export class CanonicalJsonError extends Error {
 }
 
 export function canonicalJson(value: unknown): string {
-  return write(value, '');
+  return write(value, []);
 }
 
 export function canonicalBytes(value: unknown): Uint8Array {
   return utf8(canonicalJson(value));
 }
 
-function write(value: unknown, path: string): string {
+/** Where a value sits, as a JSON Pointer: spelled out only for an error (a station loading its record encodes every entry again). */
+const where = (path: readonly (string | number)[]) => `/${path.join('/')}`;
+
+function write(value: unknown, path: (string | number)[]): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
-      if (!Number.isSafeInteger(value)) throw new CanonicalJsonError(`${path || '/'}: ${value} is not a safe integer`);
+      if (!Number.isSafeInteger(value)) throw new CanonicalJsonError(`${where(path)}: ${value} is not a safe integer`);
       return Object.is(value, -0) ? '0' : String(value);
     case 'string':
       return JSON.stringify(value);
     case 'object': {
-      if (Array.isArray(value)) return `[${Array.from(value, (v, i) => write(v, `${path}/${i}`)).join(',')}]`;
+      if (Array.isArray(value)) {
+        const items: string[] = [];
+        for (let i = 0; i < value.length; i++) {
+          path.push(i);
+          items.push(write(value[i], path));
+          path.pop();
+        }
+        return `[${items.join(',')}]`;
+      }
       const proto = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) throw new CanonicalJsonError(`${path || '/'}: not a plain object`);
+      if (proto !== Object.prototype && proto !== null) throw new CanonicalJsonError(`${where(path)}: not a plain object`);
       const record = value as Record<string, unknown>;
       const members: string[] = [];
       for (const key of Object.keys(record).sort()) {
         const v = record[key];
         if (v === undefined) continue;
-        members.push(`${JSON.stringify(key)}:${write(v, `${path}/${key}`)}`);
+        path.push(key);
+        members.push(`${JSON.stringify(key)}:${write(v, path)}`);
+        path.pop();
       }
       return `{${members.join(',')}}`;
     }
     default:
-      throw new CanonicalJsonError(`${path || '/'}: a ${typeof value} has no JSON form`);
+      throw new CanonicalJsonError(`${where(path)}: a ${typeof value} has no JSON form`);
   }
 }
