@@ -12,7 +12,7 @@ import { fork } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { benchArg } from '@parley/testkit';
+import { benchArg, percentile } from '@parley/testkit';
 import { WebSocket, WebSocketServer } from 'ws';
 
 const N = Number(benchArg('n', '2000'));
@@ -45,7 +45,7 @@ async function measure(what: string, once: () => Promise<void>): Promise<Record<
   }
   const cpu = process.cpuUsage(cpu0);
   lat.sort((a, b) => a - b);
-  const at = (p: number) => Number((lat[Math.min(lat.length - 1, Math.ceil((p / 100) * lat.length) - 1)] as number).toFixed(3));
+  const at = (p: number) => Number(percentile(lat, p).toFixed(3));
   return { hop: what, p50Ms: at(50), p99Ms: at(99), askerCpuUsPerHop: Math.round((cpu.user + cpu.system) / N) };
 }
 

@@ -18,12 +18,12 @@
  *   node packages/station/dist/bench/line-bench.js --node-options '--trace-gc'   # flags for both stations
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fdatasyncSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { opaqueApplicationMessage } from '@parley/e2ee/frames';
 import type { Item } from '@parley/protocol';
-import { benchArg, linkStations, StationProcess } from '@parley/testkit';
+import { benchArg, cpuMsOf, linkStations, percentile, StationProcess } from '@parley/testkit';
 import { LineClient, lineSummary } from '../test/support/line-client.js';
 
 const SAMPLES = Number(benchArg('samples', '2000'));
@@ -40,24 +40,6 @@ const NODE_OPTIONS = benchArg('node-options', '').split(' ').filter(Boolean);
 const HEARTBEAT_MS = Number(benchArg('heartbeat-ms', '1000'));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[idx] as number;
-}
-
-/** CPU time (user + system) a process has used so far, in ms, from /proc (Linux). */
-function cpuMsOf(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    // utime and stime are fields 14 and 15 of stat; here counted after the command name.
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
 
 function cpuNow(pids: (number | undefined)[]): number[] {
   const self = process.cpuUsage();

@@ -12,13 +12,13 @@
  * and B acknowledges to A, which tells the client "delivered".
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchArg } from '@parley/testkit';
+import { benchArg, cpuMsOf, percentile } from '@parley/testkit';
 import Database from 'better-sqlite3';
 import { WebSocket, WebSocketServer } from 'ws';
 
@@ -70,16 +70,6 @@ function station(role: 'a' | 'b', dir: string): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** CPU time (user + system) a process has used so far, in ms, from /proc (Linux). */
-function cpuMsOf(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-path-floor-'));
   const self = fileURLToPath(import.meta.url);
@@ -122,7 +112,7 @@ async function main(): Promise<void> {
     sender.close();
     receiver.close();
     lat.sort((x, y) => x - y);
-    const at = (p: number) => Number((lat[Math.min(lat.length - 1, Math.ceil((p / 100) * lat.length) - 1)] as number).toFixed(3));
+    const at = (p: number) => Number(percentile(lat, p).toFixed(3));
     const out = {
       bench: 'path-floor',
       n: N,

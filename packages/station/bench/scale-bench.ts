@@ -32,7 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { opaqueApplicationMessage } from '@parley/e2ee/frames';
 import type { Item } from '@parley/protocol';
 import pg from 'pg';
-import { benchArg, cliOk, freePort, freshPostgresDatabase, lastLine, StationProcess, tempDir } from '@parley/testkit';
+import { benchArg, cliOk, cpuMsOf, freePort, freshPostgresDatabase, lastLine, percentile, StationProcess, tempDir } from '@parley/testkit';
 import { LineClient, lineSummary } from '../test/support/line-client.js';
 
 const LINES = Number(benchArg('lines', '20'));
@@ -49,22 +49,8 @@ const PG_SCRIPT = fileURLToPath(new URL('../../../../scripts/pg-server.sh', impo
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
-}
-
-/** CPU time (user + system) a process has used so far, in ms, from /proc (Linux). */
-function cpuMsOf(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-  } catch {
-    return 0;
-  }
-}
+/** CPU ms of a process, 0 when it is gone (these are summed over processes). */
+const cpuMsOrZero = (pid: number | undefined) => cpuMsOf(pid) || 0;
 
 /** The PostgreSQL server's processes (the postmaster and its children), when we started it. */
 function pgPids(dir: string | null): number[] {
@@ -225,9 +211,9 @@ async function measure(config: string, pair: Pair, run: Running, lines: number, 
     const pids = [...run.procs.map((p) => p.child?.pid), pair.mo.child?.pid];
     const pg = pgPids(pgDir);
     const cpuOf = () => ({
-      washington: run.procs.reduce((a, p) => a + cpuMsOf(p.child?.pid), 0),
-      moscow: cpuMsOf(pids[pids.length - 1]),
-      postgres: pg.reduce((a, p) => a + cpuMsOf(p), 0),
+      washington: run.procs.reduce((a, p) => a + cpuMsOrZero(p.child?.pid), 0),
+      moscow: cpuMsOrZero(pids[pids.length - 1]),
+      postgres: pg.reduce((a, p) => a + cpuMsOrZero(p), 0),
       clients: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
     });
     const cpu0 = cpuOf();

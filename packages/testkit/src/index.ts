@@ -15,3 +15,4 @@ export {
 export { freshPostgresDatabase, testPostgresUrl } from './postgres.js';
 export { cliMember, eventually } from './cli-profiles.js';
 export { benchArg } from './bench-args.js';
+export { cpuMsOf, percentile } from './bench-stats.js';
